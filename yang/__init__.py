@@ -1,0 +1,21 @@
+"""micronf.yang: the YANG modules and the one validation path (libyang).
+
+Everything that enters micronf is validated here; see :mod:`.validate`.
+"""
+
+from .context import MODULES, modules_dir, new_context, shared_context
+from .errors import Problem, ValidationFailed
+from .validate import MAX_INPUT_BYTES, ValidatedIntent, validate_dict, validate_instance
+
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "MODULES",
+    "Problem",
+    "ValidatedIntent",
+    "ValidationFailed",
+    "modules_dir",
+    "new_context",
+    "shared_context",
+    "validate_dict",
+    "validate_instance",
+]

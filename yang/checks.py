@@ -1,0 +1,374 @@
+"""Graph and configuration checks that YANG cannot express.
+
+They run right after libyang, on data libyang already accepted, and report
+:class:`~micronf.yang.errors.Problem` values with a YANG data path and an
+``error-app-tag``, exactly like libyang's own errors:
+
+* a VNF template's uNF graph and a chain's VNF graph are acyclic;
+* every node is reachable from the entry (template) or ingress (chain);
+* every template node without outgoing links is an exit;
+* the labels of a template link are labels its source uNF can emit, and the
+  labels of a chain link are exits of its source VNF's template;
+* a chain's ``node-config`` names nodes of the template;
+* parameters are declared by the uNF descriptor, single-valued ones get one
+  value, values have the declared type, and every mandatory parameter of
+  every uNF of a chain ends up set (template value or chain override).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .errors import Problem
+
+CATALOG = "/micronf-catalog:catalog"
+CHAINS = "/micronf-sfc:chains"
+
+Data = Mapping[str, Any]
+
+
+def _q(value: str) -> str:
+    """Quote a key value for a YANG data path."""
+    return f"'{value}'" if "'" not in value else f'"{value}"'
+
+
+def template_path(name: str) -> str:
+    return f"{CATALOG}/vnf-template[name={_q(name)}]"
+
+
+def chain_path(name: str) -> str:
+    return f"{CHAINS}/chain[name={_q(name)}]"
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+def find_cycle(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[str] | None:
+    """A cycle as a node list (first node repeated at the end), or None."""
+    succ: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+        succ.setdefault(b, [])
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(succ, white)
+    for start in succ:
+        if colour[start] != white:
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = [start]
+        colour[start] = grey
+        while stack:
+            node, i = stack[-1]
+            if i < len(succ[node]):
+                stack[-1] = (node, i + 1)
+                nxt = succ[node][i]
+                if colour[nxt] == grey:
+                    return path[path.index(nxt) :] + [nxt]
+                if colour[nxt] == white:
+                    colour[nxt] = grey
+                    stack.append((nxt, 0))
+                    path.append(nxt)
+            else:
+                colour[node] = black
+                stack.pop()
+                path.pop()
+    return None
+
+
+def reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:
+    succ: dict[str, list[str]] = {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    seen = {start}
+    todo = [start]
+    while todo:
+        for nxt in succ.get(todo.pop(), []):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+# ------------------------------------------------------------------- parameter types
+
+_PORT = r"(?:6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4})"
+_PORT_RANGE = re.compile(rf"^{_PORT}(?:-{_PORT})?$")
+_RULE_WORDS = {"src", "dst", "proto", "sport", "dport"}
+_PROTOS = {"tcp", "udp", "icmp"}
+
+
+def _check_port_range(value: str) -> str | None:
+    if not _PORT_RANGE.match(value):
+        return "expected a port (0-65535) or a range 'LOW-HIGH'"
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) == 2 and parts[0] > parts[1]:
+        return "range bounds are reversed"
+    return None
+
+
+def _check_prefix(value: str) -> str | None:
+    try:
+        ipaddress.IPv4Network(value, strict=False)
+    except ValueError as exc:
+        return f"expected an IPv4 prefix: {exc}"
+    return None
+
+
+def _check_rule(value: str) -> str | None:
+    words = value.split()
+    if not words or words[0] not in ("allow", "deny"):
+        return "a rule starts with 'allow' or 'deny'"
+    rest = words[1:]
+    if len(rest) % 2:
+        return f"'{rest[-1]}' needs a value"
+    seen: set[str] = set()
+    for key, val in zip(rest[::2], rest[1::2], strict=True):
+        if key not in _RULE_WORDS:
+            return f"unknown rule field '{key}' (expected src, dst, proto, sport or dport)"
+        if key in seen:
+            return f"rule field '{key}' appears twice"
+        seen.add(key)
+        if key in ("src", "dst") and (err := _check_prefix(val)):
+            return err
+        if key in ("sport", "dport") and (err := _check_port_range(val)):
+            return err
+        if key == "proto" and val not in _PROTOS and not (val.isdigit() and int(val) < 256):
+            return f"unknown protocol '{val}' (expected tcp, udp, icmp or 0-255)"
+    return None
+
+
+def _check_uint32(value: str) -> str | None:
+    if not value.isdigit() or int(value) > 0xFFFFFFFF:
+        return "expected an unsigned 32-bit integer"
+    return None
+
+
+def _check_boolean(value: str) -> str | None:
+    return None if value in ("true", "false") else "expected 'true' or 'false'"
+
+
+def _check_regex(value: str) -> str | None:
+    if not value:
+        return "a pattern cannot be empty"
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"not a regular expression: {exc}"
+    return None
+
+
+TYPE_CHECKS: dict[str, Callable[[str], str | None]] = {
+    "string": lambda v: None,
+    "uint32": _check_uint32,
+    "boolean": _check_boolean,
+    "ipv4-prefix": _check_prefix,
+    "port-range": _check_port_range,
+    "regex": _check_regex,
+    "rule": _check_rule,
+}
+
+
+def check_parameters(
+    base: str, unf_class: str, params: Iterable[Data], descriptors: Mapping[str, Data]
+) -> list[Problem]:
+    """Parameters of one uNF against its descriptor (declared, arity, type)."""
+    problems: list[Problem] = []
+    declared = {p["name"]: p for p in descriptors.get(unf_class, {}).get("parameter", [])}
+    for param in params:
+        name = param["name"]
+        ppath = f"{base}/parameter[name={_q(name)}]"
+        spec = declared.get(name)
+        if spec is None:
+            known = ", ".join(sorted(declared)) or "none"
+            problems.append(
+                Problem(
+                    f"uNF class {unf_class} has no parameter '{name}' (it has: {known})",
+                    ppath,
+                    "micronf-unknown-parameter",
+                )
+            )
+            continue
+        values = param.get("value", [])
+        if len(values) > 1 and not spec.get("multi-valued", False):
+            problems.append(
+                Problem(
+                    f"parameter '{name}' of {unf_class} takes one value, got {len(values)}",
+                    f"{ppath}/value",
+                    "micronf-too-many-values",
+                )
+            )
+        check = TYPE_CHECKS[spec["type"]]
+        for value in values:
+            err = check(value)
+            if err:
+                problems.append(
+                    Problem(
+                        f"bad {spec['type']} value {value!r} for parameter '{name}': {err}",
+                        f"{ppath}/value",
+                        "micronf-bad-parameter-value",
+                    )
+                )
+    return problems
+
+
+# ----------------------------------------------------------------------- templates
+
+
+def check_template(tpl: Data, descriptors: Mapping[str, Data]) -> list[Problem]:
+    base = template_path(tpl["name"])
+    problems: list[Problem] = []
+    nodes = {n["id"]: n for n in tpl.get("node", [])}
+    links = tpl.get("link", [])
+    edges = [(lk["from"], lk["to"]) for lk in links]
+
+    cycle = find_cycle(nodes, edges)
+    if cycle:
+        problems.append(
+            Problem(
+                "the uNF graph has a cycle: " + " -> ".join(cycle),
+                f"{base}/link",
+                "micronf-cycle",
+            )
+        )
+    seen = reachable(tpl["entry"], edges)
+    for nid in nodes:
+        if nid not in seen:
+            problems.append(
+                Problem(
+                    f"node '{nid}' cannot be reached from the entry node '{tpl['entry']}'",
+                    f"{base}/node[id={_q(nid)}]",
+                    "micronf-unreachable",
+                )
+            )
+    exits = {e["node"] for e in tpl.get("exit", [])}
+    has_out = {a for a, _ in edges}
+    for nid in nodes:
+        if nid not in has_out and nid not in exits:
+            problems.append(
+                Problem(
+                    f"node '{nid}' has no outgoing link and is not an exit: its packets "
+                    "would be lost",
+                    f"{base}/node[id={_q(nid)}]",
+                    "micronf-dead-end",
+                )
+            )
+    for lk in links:
+        src_class = nodes[lk["from"]]["unf-class"]
+        emits = set(descriptors.get(src_class, {}).get("result-label", []))
+        for label in lk.get("label", []):
+            if label not in emits:
+                can = ", ".join(sorted(emits)) or "no labels"
+                problems.append(
+                    Problem(
+                        f"label '{label}' is never emitted by node '{lk['from']}' "
+                        f"({src_class} emits {can})",
+                        f"{base}/link[from={_q(lk['from'])}][to={_q(lk['to'])}]/label",
+                        "micronf-unknown-label",
+                    )
+                )
+    for nid, node in nodes.items():
+        problems += check_parameters(
+            f"{base}/node[id={_q(nid)}]", node["unf-class"], node.get("parameter", []), descriptors
+        )
+    return problems
+
+
+# -------------------------------------------------------------------------- chains
+
+
+def check_chain(
+    chain: Data, templates: Mapping[str, Data], descriptors: Mapping[str, Data]
+) -> list[Problem]:
+    base = chain_path(chain["name"])
+    problems: list[Problem] = []
+    vnfs = {v["name"]: v for v in chain.get("vnf", [])}
+    links = chain.get("link", [])
+    edges = [(lk["from"], lk["to"]) for lk in links]
+
+    cycle = find_cycle(vnfs, edges)
+    if cycle:
+        problems.append(
+            Problem(
+                "the chain has a cycle: " + " -> ".join(cycle), f"{base}/link", "micronf-cycle"
+            )
+        )
+    entry = chain.get("ingress", {}).get("vnf")
+    if entry:
+        seen = reachable(entry, edges)
+        for name in vnfs:
+            if name not in seen:
+                problems.append(
+                    Problem(
+                        f"VNF '{name}' cannot be reached from the ingress VNF '{entry}'",
+                        f"{base}/vnf[name={_q(name)}]",
+                        "micronf-unreachable",
+                    )
+                )
+    for lk in links:
+        tpl = templates.get(vnfs[lk["from"]]["template"], {})
+        exits = {e["name"] for e in tpl.get("exit", [])}
+        for label in lk.get("label", []):
+            if label not in exits:
+                can = ", ".join(sorted(exits)) or "none"
+                problems.append(
+                    Problem(
+                        f"label '{label}' is not an exit of VNF '{lk['from']}' "
+                        f"(template {tpl.get('name')} has exits: {can})",
+                        f"{base}/link[from={_q(lk['from'])}][to={_q(lk['to'])}]/label",
+                        "micronf-unknown-label",
+                    )
+                )
+    for name, vnf in vnfs.items():
+        tpl = templates.get(vnf["template"])
+        if tpl is None:  # libyang's leafref check already reported it
+            continue
+        vpath = f"{base}/vnf[name={_q(name)}]"
+        nodes = {n["id"]: n for n in tpl.get("node", [])}
+        overrides: dict[str, dict[str, Data]] = {}
+        for cfg in vnf.get("node-config", []):
+            npath = f"{vpath}/node-config[node={_q(cfg['node'])}]"
+            node = nodes.get(cfg["node"])
+            if node is None:
+                problems.append(
+                    Problem(
+                        f"template {tpl['name']} has no node '{cfg['node']}' "
+                        f"(it has: {', '.join(nodes)})",
+                        f"{npath}/node",
+                        "micronf-unknown-node",
+                    )
+                )
+                continue
+            params = cfg.get("parameter", [])
+            problems += check_parameters(npath, node["unf-class"], params, descriptors)
+            overrides[cfg["node"]] = {p["name"]: p for p in params}
+        for nid, node in nodes.items():
+            have = {p["name"] for p in node.get("parameter", [])} | set(overrides.get(nid, {}))
+            desc = descriptors.get(node["unf-class"], {})
+            for spec in desc.get("parameter", []):
+                if spec.get("mandatory") and spec["name"] not in have:
+                    problems.append(
+                        Problem(
+                            f"node '{nid}' ({node['unf-class']}) of VNF '{name}' needs "
+                            f"parameter '{spec['name']}'; set it in the template or in a "
+                            "node-config",
+                            vpath,
+                            "micronf-missing-parameter",
+                        )
+                    )
+    return problems
+
+
+def run_all(data: Data) -> list[Problem]:
+    """Every check on a whole validated datastore (RFC 7951 JSON as a dict)."""
+    catalog = data.get("micronf-catalog:catalog", {})
+    descriptors = {d["class"]: d for d in catalog.get("unf-descriptor", [])}
+    templates = {t["name"]: t for t in catalog.get("vnf-template", [])}
+    problems: list[Problem] = []
+    for tpl in templates.values():
+        problems += check_template(tpl, descriptors)
+    for chain in data.get("micronf-sfc:chains", {}).get("chain", []):
+        problems += check_chain(chain, templates, descriptors)
+    return problems
