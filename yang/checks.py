@@ -291,9 +291,7 @@ def check_chain(
     cycle = find_cycle(vnfs, edges)
     if cycle:
         problems.append(
-            Problem(
-                "the chain has a cycle: " + " -> ".join(cycle), f"{base}/link", "micronf-cycle"
-            )
+            Problem("the chain has a cycle: " + " -> ".join(cycle), f"{base}/link", "micronf-cycle")
         )
     entry = chain.get("ingress", {}).get("vnf")
     if entry:
@@ -322,9 +320,10 @@ def check_chain(
                     )
                 )
     for name, vnf in vnfs.items():
-        tpl = templates.get(vnf["template"])
-        if tpl is None:  # libyang's leafref check already reported it
+        found = templates.get(vnf["template"])
+        if found is None:  # libyang's leafref check already reported it
             continue
+        tpl = found
         vpath = f"{base}/vnf[name={_q(name)}]"
         nodes = {n["id"]: n for n in tpl.get("node", [])}
         overrides: dict[str, dict[str, Data]] = {}

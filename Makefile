@@ -1,0 +1,75 @@
+# micronf: one-command setup, demo, tests and lint on Debian 12 (run as root).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HUGEPAGES ?= 512
+
+APT_PACKAGES := libdpdk-dev dpdk dpdk-dev libyang2-dev libyang2-tools libhyperscan-dev \
+	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev
+
+YANG_DIR  := yang/modules
+OUR_YANG  := $(wildcard $(YANG_DIR)/micronf-*.yang)
+IETF_YANG := $(wildcard $(YANG_DIR)/ietf/*.yang)
+
+.PHONY: help setup apt venv hugepages demo test lint docs bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: apt venv hugepages  ## install everything (apt packages, .venv, hugepages); idempotent
+
+apt:  ## Debian packages (skipped when all are installed)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo ">> apt-get install $$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo ">> apt packages present"; fi
+
+venv: $(STAMP)  ## the Python virtual environment with micronf installed (editable)
+
+$(STAMP): pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK multi-process)
+	@cur=$$(cat /proc/sys/vm/nr_hugepages); \
+	if [ "$$cur" -lt $(HUGEPAGES) ]; then \
+		echo $(HUGEPAGES) > /proc/sys/vm/nr_hugepages 2>/dev/null \
+		|| echo "warning: cannot reserve hugepages (not root?)"; fi; \
+	mkdir -p /dev/hugepages; \
+	mountpoint -q /dev/hugepages || mount -t hugetlbfs -o pagesize=2M nodev /dev/hugepages \
+		|| echo "warning: cannot mount hugetlbfs at /dev/hugepages"; \
+	echo ">> hugepages: $$(cat /proc/sys/vm/nr_hugepages) x 2 MiB, $$(mountpoint /dev/hugepages)"
+
+demo: setup  ## validate the example chains and show them expanded into uNFs
+	$(BIN)/micronf validate --show examples/*.yaml examples/*.xml examples/*.json
+
+lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy yang models tosca
+	$(BIN)/lint-imports
+	$(BIN)/pyang --lint -p $(YANG_DIR) -p $(YANG_DIR)/ietf $(OUR_YANG)
+	$(BIN)/pyang -p $(YANG_DIR)/ietf $(IETF_YANG) > /dev/null
+
+docs: venv  ## regenerate the YANG trees in docs/yang/
+	@mkdir -p docs/yang
+	@for m in $(OUR_YANG); do n=$$(basename $$m .yang); \
+		$(BIN)/pyang -f tree -p $(YANG_DIR) -p $(YANG_DIR)/ietf $$m > docs/yang/$$n.tree; \
+		echo "docs/yang/$$n.tree"; done
+
+test: setup lint  ## set up, lint and run the whole test suite
+	$(BIN)/python -m pytest -q
+
+bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/results/)
+	$(BIN)/python bench/validate.py
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,185 @@
+"""The ``micronf`` command line.
+
+One console script; every command has ``--help``, prints for people by
+default and for machines with ``--json``. Exit codes: 0 success, 1 invalid
+input, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from micronf.models import Chain, Intent
+from micronf.yang import Problem, ValidatedIntent, ValidationFailed
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from .intake import UnknownFormat, load_file
+
+app = typer.Typer(
+    name="micronf",
+    help="Compose network service chains from micro network functions (uNFs) on DPDK.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+# Piped output is not cut at 80 columns: trees and error lines stay whole.
+_WIDTH = None if sys.stdout.isatty() else 200
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(StrEnum):
+    tosca = "tosca"
+    xml = "xml"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"micronf {version('micronf')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """micronf: declarative, intent-based service function chains of uNFs."""
+
+
+def _show_chain(chain: Chain, intent: Intent) -> Tree:
+    graph = chain.expand(intent.catalog)
+    tree = Tree(
+        f"[bold]chain {escape(chain.name)}[/]  ingress {escape(chain.ingress_port)} "
+        f"({escape(chain.match.describe())}) -> egress {escape(chain.egress_port)}"
+    )
+    for vname in chain.vnf_order():
+        inst = chain.vnfs[vname]
+        vnode = tree.add(f"[cyan]VNF {escape(vname)}[/] (template {escape(inst.template)})")
+        for unf in graph.unfs.values():
+            if unf.vnf != vname:
+                continue
+            d = unf.descriptor
+            outs = [
+                lk.target + (f" [{','.join(lk.labels)}]" if lk.labels else "")
+                for lk in graph.links
+                if lk.source == unf.id
+            ]
+            access = " ".join(
+                f"{layer.split('-')[0]}:{mode.value}"
+                for layer, mode in d.access.items()
+                if mode.touches
+            )
+            flags = []
+            if d.stateful:
+                flags.append("stateful")
+            if d.may_drop:
+                flags.append("may-drop")
+            text = (
+                f"{escape(unf.id)}: [green]{escape(d.unf_class)}[/] "
+                f"{d.cost} cyc/pkt  {escape(access)}"
+                + (f"  ({', '.join(flags)})" if flags else "")
+                + (f"  -> {escape(', '.join(outs))}" if outs else "  -> egress")
+            )
+            node = vnode.add(text)
+            for pname, values in unf.parameters.items():
+                if values:
+                    node.add(f"[dim]{escape(pname)} = {escape(' | '.join(values))}[/]")
+    return tree
+
+
+def _summary(v: ValidatedIntent) -> str:
+    names = [c["name"] for c in v.chains]
+    if not names:
+        return "valid (no chains)"
+    return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {', '.join(names)})"
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Intent files: TOSCA (.yaml/.yml), YANG XML (.xml) or YANG JSON (.json).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print each valid chain expanded into its uNFs.")
+    ] = False,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", help="Input format, when the extension does not tell."),
+    ] = None,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, help="Refuse inputs larger than this.")
+    ] = 4 * 1024 * 1024,
+) -> None:
+    """Validate intent files against the micronf YANG models; changes nothing.
+
+    Exit status: 0 if every file is valid, 1 if any is invalid, 2 on a usage error.
+    """
+    report: list[dict[str, Any]] = []
+    any_invalid = False
+    for path in files:
+        entry: dict[str, Any] = {"file": str(path)}
+        try:
+            result = load_file(path, fmt.value if fmt else None, max_bytes)
+        except UnknownFormat as exc:
+            err.print(f"error: {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        except ValidationFailed as failed:
+            any_invalid = True
+            entry.update(valid=False, errors=[p.as_dict() for p in failed.problems])
+            if not as_json:
+                for p in failed.problems:
+                    err.print(f"[red]✗[/] {escape(p.format())}")
+        except Exception as exc:  # a bug of ours must still not show a traceback
+            any_invalid = True
+            p = Problem(
+                f"internal error: {type(exc).__name__}: {exc}",
+                app_tag="micronf-internal-error",
+                source=str(path),
+            )
+            entry.update(valid=False, errors=[p.as_dict()])
+            if not as_json:
+                err.print(f"[red]✗[/] {escape(p.format())}")
+        else:
+            entry.update(valid=True, chains=[c["name"] for c in result.chains])
+            if not as_json:
+                out.print(f"[green]✓[/] {escape(str(path))}: {_summary(result)}")
+                if show:
+                    intent = Intent.from_validated(result)
+                    for chain in intent.chains.values():
+                        out.print(_show_chain(chain, intent))
+            elif show:
+                entry["data"] = result.data
+        report.append(entry)
+    if as_json:
+        out.print_json(json.dumps(report))
+    raise typer.Exit(1 if any_invalid else 0)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
