@@ -1,0 +1,61 @@
+"""The YANG modules we ship: lint-clean, loadable by libyang, trees in docs current."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from micronf.yang import MODULES, modules_dir, new_context
+
+ROOT = Path(__file__).resolve().parents[1]
+PYANG = Path(sys.executable).parent / "pyang"
+
+
+def _pyang(*args: str) -> subprocess.CompletedProcess[str]:
+    mods = modules_dir()
+    return subprocess.run(
+        [str(PYANG), "-p", str(mods), "-p", str(mods / "ietf"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_is_pyang_lint_clean(module: str) -> None:
+    res = _pyang("--lint", str(modules_dir() / f"{module}.yang"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.strip() == "" and res.stderr.strip() == ""
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docs_tree_is_current(module: str) -> None:
+    res = _pyang("-f", "tree", str(modules_dir() / f"{module}.yang"))
+    assert res.returncode == 0, res.stderr
+    committed = (ROOT / "docs" / "yang" / f"{module}.tree").read_text()
+    assert committed == res.stdout, f"docs/yang/{module}.tree is stale: run `make docs`"
+
+
+def test_libyang_loads_every_module_with_yang_1_1() -> None:
+    ctx = new_context()
+    for name in MODULES:
+        mod = ctx.get_module(name)
+        assert mod.implemented()
+        text = (modules_dir() / f"{name}.yang").read_text()
+        assert "yang-version 1.1;" in text
+
+
+def test_ietf_modules_are_vendored() -> None:
+    ietf = modules_dir() / "ietf"
+    for name in ("ietf-inet-types", "ietf-yang-types", "ietf-packet-fields", "ietf-netconf"):
+        assert (ietf / f"{name}.yang").is_file()
+
+
+def test_constraints_carry_app_tags() -> None:
+    """Constraints a user can break name themselves with an error-app-tag."""
+    for name in ("micronf-types", "micronf-catalog", "micronf-sfc"):
+        text = (modules_dir() / f"{name}.yang").read_text()
+        assert text.count("error-app-tag") >= text.count('must "')
+        assert text.count("error-app-tag") >= 1
