@@ -17,6 +17,7 @@ They run right after libyang, on data libyang already accepted, and report
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -160,14 +161,16 @@ def _check_regex(value: str) -> str | None:
     return None
 
 
+# Values repeat across chains (the same rules, ports and patterns), so each
+# distinct value is parsed once per process.
 TYPE_CHECKS: dict[str, Callable[[str], str | None]] = {
     "string": lambda v: None,
     "uint32": _check_uint32,
     "boolean": _check_boolean,
-    "ipv4-prefix": _check_prefix,
-    "port-range": _check_port_range,
-    "regex": _check_regex,
-    "rule": _check_rule,
+    "ipv4-prefix": functools.lru_cache(maxsize=4096)(_check_prefix),
+    "port-range": functools.lru_cache(maxsize=4096)(_check_port_range),
+    "regex": functools.lru_cache(maxsize=4096)(_check_regex),
+    "rule": functools.lru_cache(maxsize=4096)(_check_rule),
 }
 
 
@@ -279,8 +282,22 @@ def check_template(tpl: Data, descriptors: Mapping[str, Data]) -> list[Problem]:
 # -------------------------------------------------------------------------- chains
 
 
+def unset_mandatory(tpl: Data, descriptors: Mapping[str, Data]) -> list[tuple[str, str]]:
+    """(node, parameter) pairs that are mandatory and that the template leaves unset."""
+    unset = []
+    for node in tpl.get("node", []):
+        have = {p["name"] for p in node.get("parameter", [])}
+        for spec in descriptors.get(node["unf-class"], {}).get("parameter", []):
+            if spec.get("mandatory") and spec["name"] not in have:
+                unset.append((node["id"], spec["name"]))
+    return unset
+
+
 def check_chain(
-    chain: Data, templates: Mapping[str, Data], descriptors: Mapping[str, Data]
+    chain: Data,
+    templates: Mapping[str, Data],
+    descriptors: Mapping[str, Data],
+    unset: Mapping[str, list[tuple[str, str]]] | None = None,
 ) -> list[Problem]:
     base = chain_path(chain["name"])
     problems: list[Problem] = []
@@ -343,20 +360,17 @@ def check_chain(
             params = cfg.get("parameter", [])
             problems += check_parameters(npath, node["unf-class"], params, descriptors)
             overrides[cfg["node"]] = {p["name"]: p for p in params}
-        for nid, node in nodes.items():
-            have = {p["name"] for p in node.get("parameter", [])} | set(overrides.get(nid, {}))
-            desc = descriptors.get(node["unf-class"], {})
-            for spec in desc.get("parameter", []):
-                if spec.get("mandatory") and spec["name"] not in have:
-                    problems.append(
-                        Problem(
-                            f"node '{nid}' ({node['unf-class']}) of VNF '{name}' needs "
-                            f"parameter '{spec['name']}'; set it in the template or in a "
-                            "node-config",
-                            vpath,
-                            "micronf-missing-parameter",
-                        )
+        missing = unset[tpl["name"]] if unset else unset_mandatory(tpl, descriptors)
+        for nid, pname in missing:
+            if pname not in overrides.get(nid, {}):
+                problems.append(
+                    Problem(
+                        f"node '{nid}' ({nodes[nid]['unf-class']}) of VNF '{name}' needs "
+                        f"parameter '{pname}'; set it in the template or in a node-config",
+                        vpath,
+                        "micronf-missing-parameter",
                     )
+                )
     return problems
 
 
@@ -368,6 +382,7 @@ def run_all(data: Data) -> list[Problem]:
     problems: list[Problem] = []
     for tpl in templates.values():
         problems += check_template(tpl, descriptors)
+    unset = {name: unset_mandatory(tpl, descriptors) for name, tpl in templates.items()}
     for chain in data.get("micronf-sfc:chains", {}).get("chain", []):
-        problems += check_chain(chain, templates, descriptors)
+        problems += check_chain(chain, templates, descriptors, unset)
     return problems

@@ -37,7 +37,7 @@ FORMATS = {"xml": lib.LYD_XML, "json": lib.LYD_JSON}
 
 _PARSE_FLAGS = lib.LYD_PARSE_STRICT | lib.LYD_PARSE_NO_STATE | lib.LYD_PARSE_ONLY
 _VALIDATE_FLAGS = lib.LYD_VALIDATE_NO_STATE
-_PRINT_FLAGS = lib.LYD_PRINT_WITHSIBLINGS | lib.LYD_PRINT_WD_ALL
+_PRINT_FLAGS = lib.LYD_PRINT_WITHSIBLINGS | lib.LYD_PRINT_WD_ALL | lib.LYD_PRINT_SHRINK
 
 # libyang contexts are not thread-safe; every use of the shared one is serialised.
 _ctx_lock = threading.RLock()
@@ -51,11 +51,12 @@ class ValidatedIntent:
     ``data`` is RFC 7951 JSON (as a dict) of the whole datastore, built-in
     catalog included, with default values filled in; ``user_json`` is the
     canonical JSON of what the user supplied, without the built-in catalog,
-    which is what the store keeps and what two equivalent inputs share.
+    which is what the store keeps and what two equivalent inputs share
+    (printed only when asked for with ``keep_user_json=True``).
     """
 
     data: dict[str, Any]
-    user_json: str
+    user_json: str | None = None
 
     @property
     def catalog(self) -> dict[str, Any]:
@@ -101,7 +102,9 @@ def _print_json(node: Any) -> str:
 
 def _print_user_json(node: Any) -> str:
     out = ffi.new("char **")
-    ret = lib.lyd_print_mem(out, node, lib.LYD_JSON, lib.LYD_PRINT_WITHSIBLINGS)
+    ret = lib.lyd_print_mem(
+        out, node, lib.LYD_JSON, lib.LYD_PRINT_WITHSIBLINGS | lib.LYD_PRINT_SHRINK
+    )
     if ret != lib.LY_SUCCESS:
         raise RuntimeError("libyang could not print data")
     if out[0] == ffi.NULL:
@@ -131,6 +134,7 @@ def validate_instance(
     *,
     max_bytes: int | None = None,
     builtin_catalog: bool = True,
+    keep_user_json: bool = False,
 ) -> ValidatedIntent:
     """Validate YANG instance data (``fmt`` is ``"xml"`` or ``"json"``)."""
     if fmt not in FORMATS:
@@ -153,7 +157,7 @@ def validate_instance(
             )
         root = ffi.new("struct lyd_node **", user)
         try:
-            user_json = _print_user_json(root[0])
+            user_json = _print_user_json(root[0]) if keep_user_json else None
             if builtin_catalog:
                 cat = _parse(ctx, _builtin_catalog(), lib.LYD_JSON)
                 if lib.lyd_merge_siblings(root, cat, lib.LYD_MERGE_DESTRUCT) != lib.LY_SUCCESS:
