@@ -25,7 +25,12 @@ from .intake import UnknownFormat, load_file
 
 app = typer.Typer(
     name="micronf",
-    help="Compose network service chains from micro network functions (uNFs) on DPDK.",
+    help=(
+        "Compose network service chains from micro network functions (uNFs) on DPDK. "
+        "Chains are written as TOSCA (.yaml/.yml) or as YANG instance data in XML (.xml) "
+        "or JSON (.json), "
+        "and validated against the micronf YANG models."
+    ),
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -57,7 +62,7 @@ def main_options(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
-    """micronf: declarative, intent-based service function chains of uNFs."""
+    """Options common to every command (the help text is the app's)."""
 
 
 def _show_chain(chain: Chain, intent: Intent) -> Tree:

@@ -79,6 +79,15 @@ def find_cycle(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> list[s
     return None
 
 
+def show_path(nodes: list[str], limit: int = 12) -> str:
+    """A node path for a message, shortened in the middle when long."""
+    if len(nodes) > limit:
+        half = limit // 2
+        skipped = len(nodes) - 2 * half
+        nodes = nodes[:half] + [f"... {skipped} more ..."] + nodes[-half:]
+    return " -> ".join(nodes)
+
+
 def reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:
     succ: dict[str, list[str]] = {}
     for a, b in edges:
@@ -231,7 +240,7 @@ def check_template(tpl: Data, descriptors: Mapping[str, Data]) -> list[Problem]:
     if cycle:
         problems.append(
             Problem(
-                "the uNF graph has a cycle: " + " -> ".join(cycle),
+                "the uNF graph has a cycle: " + show_path(cycle),
                 f"{base}/link",
                 "micronf-cycle",
             )
@@ -308,7 +317,7 @@ def check_chain(
     cycle = find_cycle(vnfs, edges)
     if cycle:
         problems.append(
-            Problem("the chain has a cycle: " + " -> ".join(cycle), f"{base}/link", "micronf-cycle")
+            Problem("the chain has a cycle: " + show_path(cycle), f"{base}/link", "micronf-cycle")
         )
     entry = chain.get("ingress", {}).get("vnf")
     if entry:
