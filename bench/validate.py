@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from _libyang import ffi, lib
+
 from micronf.yang import ValidationFailed, checks, new_context, validate_instance
 from micronf.yang import validate as yv
 from micronf.yang.context import (

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from micronf.models import Chain, Intent
-from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
+
+from micronf.models import Chain, Intent
+from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
 from .intake import UnknownFormat, load_file
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from micronf.yang import ValidationFailed, validate_dict
 from micronf.yang.checks import find_cycle, reachable
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from micronf.tosca import load_tosca, translate_file
 from micronf.tosca.translate import load_tosca_text, profile_path, translate_text
 from micronf.yang import ValidationFailed, validate_instance

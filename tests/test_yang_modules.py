@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from micronf.yang import MODULES, modules_dir, new_context
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -34,11 +34,12 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+
 from micronf.yang import MAX_INPUT_BYTES, Problem, ValidatedIntent, ValidationFailed, validate_dict
 
 # libyaml's safe loader: the pure-Python one needs seconds per 10,000 levels of
@@ -1151,8 +1152,13 @@ def _validate(translation: _Translation, source: str, options: dict[str, Any]) -
     try:
         return validate_dict(translation.data, **options)
     except ValidationFailed as exc:
+        # Lines libyang reports refer to the generated JSON, not to the user's
+        # YAML: every problem gets the line of the TOSCA construct its path maps to.
         raise ValidationFailed(
-            [p.located(source, _line_for(p.path, translation.path_lines)) for p in exc.problems]
+            [
+                replace(p, source=source, line=_line_for(p.path, translation.path_lines))
+                for p in exc.problems
+            ]
         ) from None
 
 

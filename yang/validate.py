@@ -26,7 +26,7 @@ from typing import Any
 import libyang
 from _libyang import ffi, lib
 
-from . import checks
+from . import checks, locate
 from .context import builtin_catalog_path, shared_context, take_errors
 from .errors import Problem, ValidationFailed
 
@@ -135,6 +135,7 @@ def validate_instance(
     max_bytes: int | None = None,
     builtin_catalog: bool = True,
     keep_user_json: bool = False,
+    add_lines: bool = True,
 ) -> ValidatedIntent:
     """Validate YANG instance data (``fmt`` is ``"xml"`` or ``"json"``)."""
     if fmt not in FORMATS:
@@ -148,6 +149,25 @@ def validate_instance(
     if not raw.strip():
         raise ValidationFailed([Problem("input is empty", app_tag="micronf-empty-input")])
 
+    try:
+        return _validate(raw, fmt, keep_user_json, builtin_catalog)
+    except ValidationFailed as failed:
+        if not add_lines:
+            raise
+        raise ValidationFailed(_add_lines(failed.problems, raw, fmt)) from None
+
+
+def _add_lines(problems: list[Problem], raw: bytes, fmt: str) -> list[Problem]:
+    """Give a line to problems that have a data path but no line."""
+    out = []
+    for p in problems:
+        if p.line is None and p.path:
+            p = p.located(line=locate.line_of(raw, fmt, p.path))
+        out.append(p)
+    return out
+
+
+def _validate(raw: bytes, fmt: str, keep_user_json: bool, builtin_catalog: bool) -> ValidatedIntent:
     with _ctx_lock:
         ctx = shared_context()
         user = _parse(ctx, raw, FORMATS[fmt])
@@ -176,5 +196,10 @@ def validate_instance(
 
 
 def validate_dict(data: dict[str, Any], **kwargs: Any) -> ValidatedIntent:
-    """Validate RFC 7951 JSON given as a dict (the TOSCA translator's output)."""
-    return validate_instance(json.dumps(data, indent=1).encode(), "json", **kwargs)
+    """Validate RFC 7951 JSON given as a dict (the TOSCA translator's output).
+
+    The JSON text is made here, so its line numbers mean nothing to the user:
+    problems carry data paths only, and the caller maps them to its source.
+    """
+    kwargs.setdefault("add_lines", False)
+    return validate_instance(json.dumps(data).encode(), "json", **kwargs)
