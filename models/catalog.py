@@ -38,7 +38,8 @@ class ParameterSpec:
     type: str
     mandatory: bool = False
     multi_valued: bool = False
-    default: str | None = None
+    default: tuple[str, ...] = ()
+    allowed_values: tuple[str, ...] = ()
     description: str = ""
 
     @classmethod
@@ -48,14 +49,10 @@ class ParameterSpec:
             type=d["type"],
             mandatory=bool(d.get("mandatory", False)),
             multi_valued=bool(d.get("multi-valued", False)),
-            default=d.get("default"),
+            default=tuple(d.get("default", [])),
+            allowed_values=tuple(d.get("allowed-value", [])),
             description=d.get("description", ""),
         )
-
-    def default_values(self) -> tuple[str, ...]:
-        if self.default is None:
-            return ()
-        return tuple(self.default.split()) if self.multi_valued else (self.default,)
 
 
 @dataclass(frozen=True)

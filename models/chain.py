@@ -133,7 +133,7 @@ class Chain:
             tpl = catalog.templates[inst.template]
             for nid, node in tpl.nodes.items():
                 desc = catalog.descriptors[node.unf_class]
-                params = {n: p.default_values() for n, p in desc.parameters.items()}
+                params = {n: p.default for n, p in desc.parameters.items()}
                 params.update(node.parameters)
                 params.update(inst.node_config.get(nid, {}))
                 uid = f"{vname}.{nid}"

@@ -121,13 +121,27 @@ def test_template_label_not_emitted() -> None:
     ]
 
 
-def test_template_cycle_unreachable_and_dead_end() -> None:
+def test_template_cycle_and_unreachable() -> None:
     doc = custom_template()
     tpl = doc["micronf-catalog:catalog"]["vnf-template"][0]
     tpl["link"].append({"from": "tx", "to": "rx"})
     tpl["node"].append({"id": "orphan", "unf-class": "MacSwapper"})
+    tpl["link"].append({"from": "orphan", "to": "tx"})
     found = {t for t, _ in tags(doc)}
-    assert {"micronf-cycle", "micronf-unreachable", "micronf-dead-end"} <= found
+    assert found == {"micronf-cycle", "micronf-unreachable"}
+
+
+def test_template_dead_end_is_a_yang_must() -> None:
+    doc = custom_template()
+    tpl = doc["micronf-catalog:catalog"]["vnf-template"][0]
+    tpl["node"].append({"id": "orphan", "unf-class": "MacSwapper"})
+    tpl["link"].append({"from": "rx", "to": "orphan"})
+    assert tags(doc) == [
+        (
+            "micronf-dead-end",
+            "/micronf-catalog:catalog/vnf-template[name='custom']/node[id='orphan']",
+        )
+    ]
 
 
 def test_missing_mandatory_parameter_is_reported_for_the_chain() -> None:
