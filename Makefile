@@ -33,7 +33,8 @@ apt:  ## Debian packages (skipped when all are installed)
 
 venv: $(STAMP)  ## the Python virtual environment with micronf installed (editable)
 
-$(STAMP): pyproject.toml
+# libyang's Python binding compiles against libyang2-dev: the apt step comes first.
+$(STAMP): pyproject.toml | apt
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
@@ -55,11 +56,13 @@ demo: setup  ## validate the example chains and show them expanded into uNFs
 lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy yang models tosca
-	@# grimp cannot walk setuptools' editable finder, so the contracts are checked
-	@# on a throw-away copy laid out as the installed micronf package.
+	@# grimp and mypy cannot see through setuptools' editable finder (mypy would
+	@# type every micronf import as Any), so both run on a throw-away copy laid
+	@# out as the installed micronf package.
 	@rm -rf build/lint && mkdir -p build/lint/micronf
 	@for d in $(PY_PACKAGES); do cp -r $$d build/lint/micronf/$$d; done
+	cd build/lint && ../../$(BIN)/mypy --config-file ../../pyproject.toml \
+		-p micronf.yang -p micronf.models -p micronf.tosca
 	cd build/lint && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
 	$(BIN)/pyang --lint -p $(YANG_DIR) -p $(YANG_DIR)/ietf $(OUR_YANG)
 	$(BIN)/pyang -p $(YANG_DIR)/ietf $(IETF_YANG) > /dev/null
@@ -77,4 +80,4 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/validate.py
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
