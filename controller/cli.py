@@ -12,7 +12,7 @@ import sys
 from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ from rich.tree import Tree
 from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
-from .intake import UnknownFormat, load_file
+from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 app = typer.Typer(
     name="micronf",
@@ -114,15 +114,21 @@ def _summary(v: ValidatedIntent) -> str:
     return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {', '.join(names)})"
 
 
+def _usage_error(message: str) -> NoReturn:
+    """One line ``error: ...`` on standard error, exit status 2."""
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    raise typer.Exit(2)
+
+
 @app.command()
 def validate(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="Intent files: TOSCA (.yaml/.yml), YANG XML (.xml) or YANG JSON (.json).",
-            exists=True,
-            dir_okay=False,
-            readable=True,
+            help=(
+                "Intent files: TOSCA (.yaml/.yml), YANG XML (.xml) or YANG JSON (.json); "
+                "- reads standard input (needs --format)."
+            ),
             show_default=False,
         ),
     ],
@@ -142,15 +148,23 @@ def validate(
 
     Exit status: 0 if every file is valid, 1 if any is invalid, 2 on a usage error.
     """
+    # Usage errors first, before any file is validated or anything printed
+    # (typer's own checks of path arguments do not know "-", so none are asked).
+    if sum(1 for path in files if is_stdin(path)) > 1:
+        _usage_error("standard input (-) can be given once only")
+    for path in files:
+        try:
+            preflight(path, fmt.value if fmt else None)
+        except UsageError as exc:
+            _usage_error(str(exc))
+
     report: list[dict[str, Any]] = []
     any_invalid = False
     for path in files:
-        entry: dict[str, Any] = {"file": str(path)}
+        name = STDIN_SOURCE if is_stdin(path) else str(path)
+        entry: dict[str, Any] = {"file": name}
         try:
             result = load_file(path, fmt.value if fmt else None, max_bytes)
-        except UnknownFormat as exc:
-            err.print(f"error: {escape(str(exc))}")
-            raise typer.Exit(2) from None
         except ValidationFailed as failed:
             any_invalid = True
             entry.update(valid=False, errors=[p.as_dict() for p in failed.problems])
@@ -162,7 +176,7 @@ def validate(
             p = Problem(
                 f"internal error: {type(exc).__name__}: {exc}",
                 app_tag="micronf-internal-error",
-                source=str(path),
+                source=name,
             )
             entry.update(valid=False, errors=[p.as_dict()])
             if not as_json:
@@ -170,7 +184,7 @@ def validate(
         else:
             entry.update(valid=True, chains=[c["name"] for c in result.chains])
             if not as_json:
-                out.print(f"[green]✓[/] {escape(str(path))}: {_summary(result)}")
+                out.print(f"[green]✓[/] {escape(name)}: {_summary(result)}")
                 if show:
                     intent = Intent.from_validated(result)
                     for chain in intent.chains.values():

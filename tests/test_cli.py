@@ -150,3 +150,17 @@ def test_max_bytes_refuses_big_inputs(micronf: Micronf, example: Path) -> None:
 def test_max_bytes_must_be_positive(micronf: Micronf) -> None:
     r = micronf("validate", "--max-bytes", "0", EXAMPLES / "paper-sfc.json")
     assert r.returncode == 2
+
+
+def test_validate_help_mentions_standard_input(micronf: Micronf) -> None:
+    text = _flat(micronf("validate", "--help").stdout)
+    assert "standard input" in text
+
+
+def test_unknown_extension_after_good_files_loses_nothing(micronf: Micronf, tmp_path: Path) -> None:
+    txt = tmp_path / "paper-sfc.txt"
+    shutil.copy(EXAMPLES / "paper-sfc.json", txt)
+    r = micronf("validate", "--json", EXAMPLES / "paper-sfc.json", txt, EXAMPLES / "paper-sfc.xml")
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")

@@ -62,3 +62,44 @@ def test_paths_outside_the_document_have_no_line() -> None:
     assert line_of(JSON.encode(), "json", path) is None
     assert line_of(XML.encode(), "xml", path) is None
     assert line_of(JSON.encode(), "json", None) is None
+
+
+def test_one_locator_answers_many_paths() -> None:
+    from micronf.yang.locate import Locator
+
+    chain = "/micronf-sfc:chains/chain[name='paper-sfc']"
+    paths = [
+        f"{chain}/vnf[name='monitor']",
+        f"{chain}/vnf[name='app-fw']/template",
+        f"{chain}/link[from='edge-fw'][to='monitor']",
+        f"{chain}/vnf[name='ghost']",
+        "/micronf-catalog:catalog/vnf-template[name='edge-firewall']",
+    ]
+    for fmt, text in (("json", JSON), ("xml", XML)):
+        locator = Locator(text.encode(), fmt)
+        got = [locator.line(p) for p in paths]
+        assert got == [line_of(text.encode(), fmt, p) for p in paths]
+        assert got[0] is not None and got[1] is not None and got[-1] is None
+        assert "app-fw" in "\n".join(text.splitlines()[got[1] - 3 : got[1]])
+
+
+def test_json_lines_of_multi_key_and_leaf_list_entries() -> None:
+    from micronf.yang.locate import Locator
+
+    text = (
+        '{"m:top": {\n'
+        ' "link": [\n'
+        '  {"from": "a", "to": "b"},\n'
+        '  {"from": "a", "to": "c", "label": ["x",\n'
+        '    "y"]}\n'
+        " ],\n"
+        ' "flag": [true, false]\n'
+        "}}\n"
+    )
+    loc = Locator(text.encode(), "json")
+    assert loc.line("/m:top/link[from='a'][to='c']") == 4
+    assert loc.line("/m:top/link[from='a'][to='c']/label[.='y']") == 5
+    assert loc.line("/m:top/link[from='a'][to='z']") == 2  # the list itself
+    assert loc.line("/m:top/flag[.='false']") == 7
+    assert Locator(b"{not json", "json").line("/m:top") is None
+    assert Locator(b"<a><b></a>", "xml").line("/a/b") is None

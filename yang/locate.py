@@ -4,25 +4,33 @@ libyang knows the line only while it parses; errors found later (leafrefs,
 ``must``, ``min-elements``, the graph checks) carry a data path such as
 ``/micronf-sfc:chains/chain[name='c1']/vnf[name='fw']/template``. To point
 the user at the line as well, we walk that path through the document once
-libyang has accepted its syntax: lxml (with entities, DTDs and network
-access off) for XML, json-source-map for JSON. A path that cannot be
-followed (it names the built-in catalog, or a schema node) gives no line.
+libyang has accepted its syntax. A path that cannot be followed (it names
+the built-in catalog, or a schema node) gives no line.
+
+A :class:`Locator` is built once per document and answers any number of
+paths: it parses lazily, once (lxml, with entities, DTDs and network access
+off, for XML; for JSON a scanner that records where each member and list
+entry of the containers on the paths asked for starts, using the C decoder
+of :mod:`json` to step over values), and indexes each list by its key
+values the first time a path goes through it, so a lookup costs O(depth).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from typing import Any
 
-import json_source_map
 from lxml import etree
 
 _STEP = re.compile(r"/(?P<name>[^/\[]+)(?P<preds>(?:\[[^\]]*\])*)")
 _PRED = re.compile(r"\[(?P<key>[^=\]]+)=(?P<q>['\"])(?P<val>.*?)(?P=q)\]")
 
+Steps = list[tuple[str, list[tuple[str, str]]]]
 
-def parse_path(path: str) -> list[tuple[str, list[tuple[str, str]]]]:
+
+def parse_path(path: str) -> Steps:
     """``/a:b/c[k='v']`` -> ``[("b", []), ("c", [("k", "v")])]`` (prefixes dropped)."""
     steps = []
     for m in _STEP.finditer(path):
@@ -37,6 +45,13 @@ def parse_path(path: str) -> list[tuple[str, list[tuple[str, str]]]]:
 
 def _local(name: str) -> str:
     return name.split(":")[-1]
+
+
+def _canon(value: Any) -> str:
+    """A JSON scalar as it is written in a YANG path predicate."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 # ------------------------------------------------------------------------------ JSON
@@ -54,11 +69,11 @@ def _json_child(obj: Any, name: str) -> tuple[str, Any] | None:
 def _matches(item: Any, preds: list[tuple[str, str]]) -> bool:
     for key, val in preds:
         if key == ".":
-            if str(item) != val:
+            if _canon(item) != val:
                 return False
             continue
         found = _json_child(item, key)
-        if found is None or str(found[1]) != val:
+        if found is None or _canon(found[1]) != val:
             return False
     return True
 
@@ -86,19 +101,130 @@ def json_pointer(doc: Any, path: str) -> str | None:
     return pointer or None
 
 
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class _JsonDoc:
+    """Positions in one JSON text, found lazily, container by container."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # object start -> local member name -> (key start, value start)
+        self._members: dict[int, dict[str, tuple[int, int]]] = {}
+        # array start -> [(entry start, decoded entry)]
+        self._entries: dict[int, list[tuple[int, Any]]] = {}
+        # (array start, key names) -> key values -> entry start
+        self._indexes: dict[tuple[int, tuple[str, ...]], dict[tuple[str, ...], int]] = {}
+        self._newlines: list[int] | None = None
+
+    def _skip_ws(self, i: int) -> int:
+        m = _WS.match(self.text, i)
+        return m.end() if m else i
+
+    def _expect(self, i: int, chars: str) -> int:
+        if i >= len(self.text) or self.text[i] not in chars:
+            raise ValueError(f"expected one of {chars!r} at {i}")
+        return i
+
+    def members(self, start: int) -> dict[str, tuple[int, int]]:
+        cached = self._members.get(start)
+        if cached is not None:
+            return cached
+        text = self.text
+        out: dict[str, tuple[int, int]] = {}
+        i = self._skip_ws(start + 1)
+        if text.startswith("}", i):
+            self._members[start] = out
+            return out
+        while True:
+            key_pos = self._expect(i, '"')
+            key, i = _DECODER.raw_decode(text, key_pos)
+            i = self._expect(self._skip_ws(i), ":")
+            value_pos = self._skip_ws(i + 1)
+            _, i = _DECODER.raw_decode(text, value_pos)
+            out.setdefault(_local(key), (key_pos, value_pos))
+            i = self._expect(self._skip_ws(i), ",}")
+            if text[i] == "}":
+                break
+            i = self._skip_ws(i + 1)
+        self._members[start] = out
+        return out
+
+    def entries(self, start: int) -> list[tuple[int, Any]]:
+        cached = self._entries.get(start)
+        if cached is not None:
+            return cached
+        text = self.text
+        out: list[tuple[int, Any]] = []
+        i = self._skip_ws(start + 1)
+        if text.startswith("]", i):
+            self._entries[start] = out
+            return out
+        while True:
+            value, end = _DECODER.raw_decode(text, i)
+            out.append((i, value))
+            i = self._expect(self._skip_ws(end), ",]")
+            if text[i] == "]":
+                break
+            i = self._skip_ws(i + 1)
+        self._entries[start] = out
+        return out
+
+    def find_entry(self, start: int, preds: list[tuple[str, str]]) -> int | None:
+        names = tuple(k for k, _ in preds)
+        index = self._indexes.get((start, names))
+        if index is None:
+            index = {}
+            for pos, value in self.entries(start):
+                key = self._key_of(value, names)
+                if key is not None:
+                    index.setdefault(key, pos)
+            self._indexes[(start, names)] = index
+        return index.get(tuple(v for _, v in preds))
+
+    @staticmethod
+    def _key_of(value: Any, names: tuple[str, ...]) -> tuple[str, ...] | None:
+        key = []
+        for name in names:
+            if name == ".":
+                key.append(_canon(value))
+                continue
+            found = _json_child(value, name)
+            if found is None:
+                return None
+            key.append(_canon(found[1]))
+        return tuple(key)
+
+    def line_at(self, pos: int) -> int:
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._newlines, pos) + 1
+
+    def line(self, steps: Steps) -> int | None:
+        text = self.text
+        node = self._skip_ws(0)
+        where: int | None = None
+        for name, preds in steps:
+            if not text.startswith("{", node):
+                break
+            member = self.members(node).get(name)
+            if member is None:
+                break
+            key_pos, value_pos = member
+            if preds and text.startswith("[", value_pos):
+                entry = self.find_entry(value_pos, preds)
+                if entry is None:
+                    where = key_pos
+                    break
+                where = node = entry
+            else:
+                where, node = key_pos, value_pos
+        return None if where is None else self.line_at(where)
+
+
 def json_line(text: str, path: str) -> int | None:
-    try:
-        doc = json.loads(text)
-        pointer = json_pointer(doc, path)
-        if pointer is None:
-            return None
-        entry = json_source_map.calculate(text).get(pointer)
-    except (ValueError, RecursionError):
-        return None
-    if entry is None:
-        return None
-    start = entry.key_start or entry.value_start
-    return int(start.line) + 1
+    return Locator(text.encode(), "json").line(path)
 
 
 # ------------------------------------------------------------------------------- XML
@@ -110,43 +236,70 @@ _XML_PARSER = etree.XMLParser(
 )
 
 
-def _xml_children(elems: list[Any], name: str) -> list[Any]:
-    out = []
-    for elem in elems:
-        for child in elem:
-            if isinstance(child.tag, str) and etree.QName(child).localname == name:
-                out.append(child)
-    return out
+class _XmlDoc:
+    """One XML document parsed once; children and list keys indexed on demand."""
 
+    def __init__(self, text: bytes) -> None:
+        self.root: Any = etree.fromstring(
+            b"<micronf-root>" + _strip_decl(text) + b"</micronf-root>", _XML_PARSER
+        )
+        # Elements are dictionary keys, which also keeps their lxml proxies alive.
+        self._children: dict[Any, dict[str, list[Any]]] = {}
+        self._indexes: dict[tuple[Any, str, tuple[str, ...]], dict[tuple[str, ...], Any]] = {}
 
-def _xml_matches(elem: Any, preds: list[tuple[str, str]]) -> bool:
-    for key, val in preds:
-        if key == ".":
-            if (elem.text or "").strip() != val:
-                return False
-            continue
-        kids = _xml_children([elem], key)
-        if not kids or (kids[0].text or "").strip() != val:
-            return False
-    return True
+    def children(self, elem: Any) -> dict[str, list[Any]]:
+        cached = self._children.get(elem)
+        if cached is None:
+            cached = {}
+            for child in elem:
+                if isinstance(child.tag, str):
+                    cached.setdefault(etree.QName(child).localname, []).append(child)
+            self._children[elem] = cached
+        return cached
+
+    def _key_of(self, elem: Any, names: tuple[str, ...]) -> tuple[str, ...] | None:
+        key = []
+        for name in names:
+            if name == ".":
+                key.append((elem.text or "").strip())
+                continue
+            kids = self.children(elem).get(name)
+            if not kids:
+                return None
+            key.append((kids[0].text or "").strip())
+        return tuple(key)
+
+    def find(self, parent: Any, name: str, preds: list[tuple[str, str]]) -> Any | None:
+        found = self.children(parent).get(name)
+        if not found:
+            return None
+        if not preds:
+            return found[0]
+        names = tuple(k for k, _ in preds)
+        index = self._indexes.get((parent, name, names))
+        if index is None:
+            index = {}
+            for elem in found:
+                key = self._key_of(elem, names)
+                if key is not None:
+                    index.setdefault(key, elem)
+            self._indexes[(parent, name, names)] = index
+        return index.get(tuple(v for _, v in preds))
+
+    def line(self, steps: Steps) -> int | None:
+        current = self.root
+        line = None
+        for name, preds in steps:
+            found = self.find(current, name, preds)
+            if found is None:
+                break
+            current = found
+            line = found.sourceline
+        return int(line) if line is not None else None
 
 
 def xml_line(text: bytes, path: str) -> int | None:
-    try:
-        root = etree.fromstring(
-            b"<micronf-root>" + _strip_decl(text) + b"</micronf-root>", _XML_PARSER
-        )
-    except etree.XMLSyntaxError:
-        return None
-    current = [root]
-    line = None
-    for name, preds in parse_path(path):
-        found = [e for e in _xml_children(current, name) if _xml_matches(e, preds)]
-        if not found:
-            break
-        current = found[:1]
-        line = found[0].sourceline
-    return int(line) if line is not None else None
+    return Locator(text, "xml").line(path)
 
 
 def _strip_decl(text: bytes) -> bytes:
@@ -159,12 +312,49 @@ def _strip_decl(text: bytes) -> bytes:
     return text
 
 
+# --------------------------------------------------------------------------- Locator
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class Locator:
+    """Lines of data paths in one document; parses it at most once."""
+
+    def __init__(self, text: bytes, fmt: str) -> None:
+        self._text = text[len(_BOM) :] if text.startswith(_BOM) else text
+        self._fmt = fmt
+        self._doc: _JsonDoc | _XmlDoc | None = None
+        self._failed = fmt not in ("json", "xml")
+
+    def _document(self) -> _JsonDoc | _XmlDoc | None:
+        if self._doc is None and not self._failed:
+            try:
+                if self._fmt == "json":
+                    self._doc = _JsonDoc(self._text.decode("utf-8", errors="replace"))
+                else:
+                    self._doc = _XmlDoc(self._text)
+            except (etree.XMLSyntaxError, ValueError, RecursionError):
+                self._failed = True
+        return self._doc
+
+    def line(self, path: str | None) -> int | None:
+        """Line (1-based) of the node at *path*, if it can be found."""
+        if not path or not path.startswith("/"):
+            return None
+        doc = self._document()
+        if doc is None:
+            return None
+        try:
+            return doc.line(parse_path(path))
+        except (ValueError, RecursionError, IndexError):
+            # Not the JSON libyang accepted (or nested beyond Python's stack):
+            # this path simply gets no line.
+            return None
+
+
 def line_of(text: bytes, fmt: str, path: str | None) -> int | None:
-    """Line (1-based) of the node at *path* in *text*, if it can be found."""
-    if not path or not path.startswith("/"):
-        return None
-    if fmt == "json":
-        return json_line(text.decode("utf-8", errors="replace"), path)
-    if fmt == "xml":
-        return xml_line(text, path)
-    return None
+    """Line (1-based) of the node at *path* in *text*, if it can be found.
+
+    For many paths in one document, build one :class:`Locator` instead.
+    """
+    return Locator(text, fmt).line(path)

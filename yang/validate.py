@@ -42,6 +42,10 @@ _PRINT_FLAGS = lib.LYD_PRINT_WITHSIBLINGS | lib.LYD_PRINT_WD_ALL | lib.LYD_PRINT
 # libyang contexts are not thread-safe; every use of the shared one is serialised.
 _ctx_lock = threading.RLock()
 _builtin_text: bytes | None = None
+_builtin_key_sets: tuple[frozenset[str], frozenset[str]] | None = None
+
+#: At most this many problems are reported per input, then a count of the rest.
+MAX_PROBLEMS = 50
 
 
 @dataclass(frozen=True)
@@ -115,17 +119,77 @@ def _print_user_json(node: Any) -> str:
         lib.free(out[0])
 
 
+def too_large(limit: int, size: int | None = None) -> ValidationFailed:
+    """The error for an input over *limit* bytes (*size* bytes, if known)."""
+    what = "input is" if size is None else f"input is {size} bytes,"
+    return ValidationFailed(
+        [Problem(f"{what} more than the limit of {limit} bytes", app_tag="micronf-input-too-large")]
+    )
+
+
 def check_size(data: bytes, max_bytes: int | None) -> None:
     limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
     if len(data) > limit:
+        raise too_large(limit, len(data))
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_WIDE_ENCODINGS = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
+
+
+def _looks_wide(raw: bytes) -> bool:
+    """UTF-16 or UTF-32 text: a byte-order mark, or ASCII padded with NULs."""
+    if raw.startswith(_WIDE_BOMS):
+        return True
+    head = raw[:256]
+    for enc in _WIDE_ENCODINGS:
+        unit = 4 if "32" in enc else 2
+        chunk = head[: len(head) // unit * unit]
+        try:
+            text = chunk.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if text.strip() and all(c in "\t\n\r" or " " <= c <= "~" for c in text):
+            return True
+    return False
+
+
+def check_text(raw: bytes) -> bytes:
+    """*raw* without a UTF-8 byte-order mark; refuses what is not UTF-8 text.
+
+    libyang reads UTF-8 only and, given other bytes, reports garbled
+    characters; XML 1.0 requires accepting a leading byte-order mark.
+    """
+    if raw.startswith(_UTF8_BOM):
+        raw = raw[len(_UTF8_BOM) :]
+    if _looks_wide(raw):
         raise ValidationFailed(
             [
                 Problem(
-                    f"input is {len(data)} bytes, more than the limit of {limit} bytes",
-                    app_tag="micronf-input-too-large",
+                    "input is not UTF-8 (looks like UTF-16/32): micronf reads UTF-8 only",
+                    app_tag="micronf-bad-encoding",
                 )
             ]
         )
+    if b"\x00" in raw:
+        raise ValidationFailed(
+            [Problem("input holds NUL bytes: not a text document", app_tag="malformed-message")]
+        )
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValidationFailed(
+            [
+                Problem(
+                    f"input is not valid UTF-8 at byte {exc.start} (line {line})",
+                    app_tag="micronf-bad-encoding",
+                    line=line,
+                )
+            ]
+        ) from None
+    return raw
 
 
 def validate_instance(
@@ -137,34 +201,122 @@ def validate_instance(
     keep_user_json: bool = False,
     add_lines: bool = True,
 ) -> ValidatedIntent:
-    """Validate YANG instance data (``fmt`` is ``"xml"`` or ``"json"``)."""
+    """Validate YANG instance data (``fmt`` is ``"xml"`` or ``"json"``).
+
+    At most :data:`MAX_PROBLEMS` problems are reported, then one that says
+    how many more there were (``micronf-too-many-errors``).
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown instance-data format {fmt!r}")
     raw = data.encode() if isinstance(data, str) else data
     check_size(raw, max_bytes)
-    if b"\x00" in raw:
-        raise ValidationFailed(
-            [Problem("input holds NUL bytes: not a text document", app_tag="malformed-message")]
-        )
+    raw = check_text(raw)
     if not raw.strip():
         raise ValidationFailed([Problem("input is empty", app_tag="micronf-empty-input")])
 
     try:
         return _validate(raw, fmt, keep_user_json, builtin_catalog)
     except ValidationFailed as failed:
-        if not add_lines:
-            raise
-        raise ValidationFailed(_add_lines(failed.problems, raw, fmt)) from None
+        problems = cap_problems(failed.problems)
+        if add_lines:
+            problems = _add_lines(problems, raw, fmt)
+        raise ValidationFailed(problems) from None
+
+
+def cap_problems(problems: list[Problem], limit: int | None = None) -> list[Problem]:
+    """The first *limit* problems and, if there were more, one that counts them."""
+    limit = MAX_PROBLEMS if limit is None else limit
+    if len(problems) <= limit:
+        return problems
+    more = len(problems) - limit
+    return [
+        *problems[:limit],
+        Problem(
+            f"... and {more} more problem{'s' if more != 1 else ''} (first {limit} shown)",
+            app_tag="micronf-too-many-errors",
+        ),
+    ]
 
 
 def _add_lines(problems: list[Problem], raw: bytes, fmt: str) -> list[Problem]:
     """Give a line to problems that have a data path but no line."""
+    locator = locate.Locator(raw, fmt)  # parses the document once, on first use
     out = []
     for p in problems:
         if p.line is None and p.path:
-            p = p.located(line=locate.line_of(raw, fmt, p.path))
+            p = p.located(line=locator.line(p.path))
         out.append(p)
     return out
+
+
+def _builtin_keys() -> tuple[frozenset[str], frozenset[str]]:
+    """Classes of the built-in uNF descriptors and names of the built-in templates."""
+    global _builtin_key_sets
+    if _builtin_key_sets is None:
+        cat = json.loads(_builtin_catalog()).get("micronf-catalog:catalog", {})
+        _builtin_key_sets = (
+            frozenset(d["class"] for d in cat.get("unf-descriptor", [])),
+            frozenset(t["name"] for t in cat.get("vnf-template", [])),
+        )
+    return _builtin_key_sets
+
+
+def _name(node: Any) -> bytes:
+    return bytes(ffi.string(node.schema.name)) if node.schema != ffi.NULL else b""
+
+
+def _key_value(entry: Any, key: bytes) -> str | None:
+    child = lib.lyd_child(entry)
+    while child != ffi.NULL:
+        if _name(child) == key:
+            value = lib.lyd_get_value(child)
+            return ffi.string(value).decode() if value != ffi.NULL else None
+        child = child.next
+    return None
+
+
+def _quote(value: str) -> str:
+    return f'"{value}"' if "'" in value else f"'{value}'"
+
+
+def _redefinitions(user: Any) -> list[Problem]:
+    """User catalog entries whose key is that of a built-in one.
+
+    Merging would silently replace (descriptors) or mix node by node
+    (templates) the user's entry with the built-in one, so it is refused.
+    Walks only the user's top-level nodes and the children of its catalog.
+    """
+    descriptors, templates = _builtin_keys()
+    problems = []
+    top = user
+    while top != ffi.NULL:
+        if _name(top) == b"catalog" and ffi.string(top.schema.module.name) == b"micronf-catalog":
+            entry = lib.lyd_child(top)
+            while entry != ffi.NULL:
+                name = _name(entry)
+                if name == b"unf-descriptor":
+                    cls = _key_value(entry, b"class")
+                    if cls in descriptors:
+                        problems.append(
+                            Problem(
+                                f"redefines the built-in uNF descriptor {cls}; choose another name",
+                                path=f"/micronf-catalog:catalog/unf-descriptor[class={_quote(cls)}]",
+                                app_tag="micronf-builtin-redefined",
+                            )
+                        )
+                elif name == b"vnf-template":
+                    tpl = _key_value(entry, b"name")
+                    if tpl in templates:
+                        problems.append(
+                            Problem(
+                                f"redefines the built-in VNF template {tpl}; choose another name",
+                                path=f"/micronf-catalog:catalog/vnf-template[name={_quote(tpl)}]",
+                                app_tag="micronf-builtin-redefined",
+                            )
+                        )
+                entry = entry.next
+        top = top.next
+    return problems
 
 
 def _validate(raw: bytes, fmt: str, keep_user_json: bool, builtin_catalog: bool) -> ValidatedIntent:
@@ -179,6 +331,9 @@ def _validate(raw: bytes, fmt: str, keep_user_json: bool, builtin_catalog: bool)
         try:
             user_json = _print_user_json(root[0]) if keep_user_json else None
             if builtin_catalog:
+                redefined = _redefinitions(user)
+                if redefined:
+                    raise ValidationFailed(redefined)
                 cat = _parse(ctx, _builtin_catalog(), lib.LYD_JSON)
                 if lib.lyd_merge_siblings(root, cat, lib.LYD_MERGE_DESTRUCT) != lib.LY_SUCCESS:
                     raise ValidationFailed(take_errors(ctx) or [Problem("cannot merge catalog")])
