@@ -12,7 +12,6 @@ input, whose format must be given.
 
 from __future__ import annotations
 
-import inspect
 import os
 import stat
 import sys
@@ -26,7 +25,7 @@ from micronf.yang import (
     ValidationFailed,
     validate_instance,
 )
-from micronf.yang.validate import too_large
+from micronf.yang.validate import check_text, too_large
 
 FORMATS = {".yaml": "tosca", ".yml": "tosca", ".xml": "xml", ".json": "json"}
 
@@ -175,32 +174,18 @@ def _read_stream(stream: BinaryIO, limit: int) -> bytes:
     return data
 
 
-def _load_tosca_file(path: Path, max_bytes: int | None) -> ValidatedIntent:
+def _load_tosca_file(path: Path, limit: int) -> ValidatedIntent:
     # tosca-parser is slow to import; only TOSCA inputs pay for it.
     from micronf.tosca import load_tosca
 
-    if max_bytes is not None and "max_bytes" in inspect.signature(load_tosca).parameters:
-        return load_tosca(path, max_bytes=max_bytes)
-    return load_tosca(path)
+    return load_tosca(path, max_bytes=limit)
 
 
-def _load_tosca_bytes(data: bytes, source: str) -> ValidatedIntent:
+def _load_tosca_bytes(data: bytes, source: str, limit: int) -> ValidatedIntent:
     from micronf.tosca import load_tosca_text
 
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ValidationFailed(
-            [
-                Problem(
-                    f"input is not valid UTF-8 at byte {exc.start} (line {line})",
-                    app_tag="micronf-bad-encoding",
-                    line=line,
-                )
-            ]
-        ) from None
-    return load_tosca_text(text, source, base_dir=Path.cwd())
+    text = check_text(data).decode("utf-8")
+    return load_tosca_text(text, source, base_dir=Path.cwd(), max_bytes=limit)
 
 
 def load_file(
@@ -217,10 +202,10 @@ def load_file(
         if is_stdin(path):
             data = _read_stream(stdin or sys.stdin.buffer, limit)
             if kind == "tosca":
-                return _load_tosca_bytes(data, source)
+                return _load_tosca_bytes(data, source, limit)
         elif kind == "tosca":
             _check_file(path, limit)
-            return _load_tosca_file(path, max_bytes)
+            return _load_tosca_file(path, limit)
         else:
             data = read_limited(path, limit)
         return validate_instance(data, kind, max_bytes=limit)

@@ -1,0 +1,115 @@
+"""Running tosca-parser: silenced, serialised, every failure a clean Problem.
+
+tosca-parser logs and prints, keeps its errors in a process-global
+collector, and raises AttributeError/TypeError/KeyError on some malformed
+input. Here it runs under a lock with its logging and stdout silenced, on a
+pre-parsed document whose imports are served from checked files
+(:func:`micronf.tosca.imports.serving`); its collected errors become one
+:class:`~micronf.yang.Problem` each, with tosca-parser's preamble removed and
+the line of the template the message names. Errors that only follow from a
+template whose type is invalid are dropped: the invalid type is the cause.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import threading
+from typing import Any
+
+from micronf.yang import Problem, ValidationFailed
+
+from .imports import serving
+from .source import Lines
+
+_lock = threading.Lock()
+
+for _name in ("tosca", "toscaparser"):
+    _logger = logging.getLogger(_name)
+    _logger.setLevel(logging.CRITICAL + 1)
+    _logger.propagate = False
+    _logger.addHandler(logging.NullHandler())
+
+_PREAMBLE = re.compile(
+    r"^The (pre-parsed )?input( \"[^\"]*\")? failed validation with the following error\(s\):\s*"
+)
+_INVALID_TYPE = re.compile(r'^Type "([^"]+)" is not a valid type')
+
+
+def message(exc: BaseException) -> str:
+    """One line of text for an exception tosca-parser raised or collected."""
+    # str(KeyError("x")) is "'x'": show the key itself
+    raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    text = " ".join(str(raw).split()) or type(exc).__name__
+    return _PREAMBLE.sub("", text)
+
+
+def _guess_line(text: str, lines: Lines) -> int | None:
+    for quoted in re.findall(r"\"([^\"]+)\"|'([^']+)'", text):
+        for token in quoted:
+            for table in (lines.nodes, lines.groups, lines.types):
+                if token in table:
+                    return table[token]
+    return None
+
+
+def _templates_by_type(tpl: dict[str, Any]) -> dict[str, set[str]]:
+    """type name -> names of the node templates and groups of that type."""
+    by_type: dict[str, set[str]] = {}
+    topo = tpl.get("topology_template")
+    if not isinstance(topo, dict):
+        return by_type
+    for section in ("node_templates", "groups"):
+        entries = topo.get(section)
+        if isinstance(entries, dict):
+            for name, entry in entries.items():
+                if isinstance(entry, dict) and isinstance(entry.get("type"), str):
+                    by_type.setdefault(entry["type"], set()).add(str(name))
+    return by_type
+
+
+def _drop_follow_ons(messages: list[str], tpl: dict[str, Any]) -> list[str]:
+    """Drop errors about templates whose type is invalid (the invalid type is reported)."""
+    by_type = _templates_by_type(tpl)
+    broken: set[str] = set()
+    for text in messages:
+        m = _INVALID_TYPE.match(text)
+        if m:
+            broken |= by_type.get(m.group(1), set())
+    if not broken:
+        return messages
+    return [
+        text
+        for text in messages
+        if _INVALID_TYPE.match(text) or not any(f'"{name}"' in text for name in broken)
+    ]
+
+
+def run(tpl: dict[str, Any], files: dict[str, Any], source: str, lines: Lines) -> Any:
+    """A ToscaTemplate of the pre-parsed ``tpl``; every failure is a ValidationFailed."""
+    from toscaparser.common.exception import ExceptionCollector
+    from toscaparser.tosca_template import ToscaTemplate
+
+    with _lock, contextlib.redirect_stdout(io.StringIO()), serving(files):
+        try:
+            return ToscaTemplate(yaml_dict_tpl=tpl, a_file=True)
+        except Exception as exc:  # noqa: BLE001 - tosca-parser raises anything on bad input
+            collected = list(ExceptionCollector.getExceptions())
+            ExceptionCollector.stop()
+            ExceptionCollector.clear()
+            messages: list[str] = []
+            for item in collected:
+                text = message(item)
+                if text not in messages:
+                    messages.append(text)
+            messages = _drop_follow_ons(messages, tpl)
+            if not messages:
+                messages.append(
+                    f"tosca-parser cannot process the document ({type(exc).__name__}: "
+                    f"{message(exc)})"
+                )
+            raise ValidationFailed(
+                [Problem(m, source=source, line=_guess_line(m, lines)) for m in messages]
+            ) from None
