@@ -144,14 +144,20 @@ class Chain:
             exits_of[vname] = {label: f"{vname}.{node}" for label, node in tpl.exits.items()}
         entry_tpl = catalog.templates[self.vnfs[self.ingress_vnf].template]
         entry = f"{self.ingress_vnf}.{entry_tpl.entry}"
-        sources = {lk.source for lk in self.links}
+        linked: set[tuple[str, str]] = set()  # (vnf, exit) pairs a chain link takes
         for lk in self.links:
             target_tpl = catalog.templates[self.vnfs[lk.target].template]
             labels = lk.labels or tuple(exits_of[lk.source])
             for label in labels:
+                linked.add((lk.source, label))
                 links.append(Link(exits_of[lk.source][label], f"{lk.target}.{target_tpl.entry}"))
+        # An exit no chain link takes leaves the chain by its egress port: a
+        # VNF whose labelled link takes one exit still sends the others out.
         chain_exits = tuple(
-            node for vname, ex in exits_of.items() if vname not in sources for node in ex.values()
+            node
+            for vname, ex in exits_of.items()
+            for label, node in ex.items()
+            if (vname, label) not in linked
         )
         # The chain's own ports reach the Rx service of its entry and the Tx
         # services of its exits; inner Rx/Tx pairs are left to the compiler.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from micronf.models import Access, Intent
-from micronf.yang import validate_instance
+from micronf.yang import validate_dict, validate_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,3 +73,48 @@ def test_chain_expansion_inlines_templates_and_merges_config() -> None:
     assert links[("app-fw.classify", "app-fw.validate")] == ("http",)
     assert chain.match.fields["ipv4.destination-ipv4-network"] == "192.0.2.0/24"
     assert chain.expected_rate == 2.0
+
+
+def test_exits_no_chain_link_takes_leave_by_the_egress() -> None:
+    doc = {
+        "micronf-catalog:catalog": {
+            "vnf-template": [
+                {
+                    "name": "splitter",
+                    "node": [
+                        {"id": "rx", "unf-class": "RxService"},
+                        {"id": "classify", "unf-class": "HttpClassifier"},
+                        {"id": "web", "unf-class": "TxService"},
+                        {"id": "other", "unf-class": "TxService"},
+                    ],
+                    "link": [
+                        {"from": "rx", "to": "classify"},
+                        {"from": "classify", "to": "web", "label": ["http"]},
+                        {"from": "classify", "to": "other", "label": ["non-http"]},
+                    ],
+                    "entry": "rx",
+                    "exit": [{"name": "web", "node": "web"}, {"name": "other", "node": "other"}],
+                }
+            ]
+        },
+        "micronf-sfc:chains": {
+            "chain": [
+                {
+                    "name": "c",
+                    "vnf": [
+                        {"name": "split", "template": "splitter"},
+                        {"name": "waf", "template": "application-firewall"},
+                    ],
+                    "link": [{"from": "split", "to": "waf", "label": ["web"]}],
+                    "ingress": {"vnf": "split"},
+                    "egress": {"port": "out9"},
+                }
+            ]
+        },
+    }
+    it = Intent.from_validated(validate_dict(doc))
+    g = it.chains["c"].expand(it.catalog)
+    assert set(g.exits) == {"split.other", "waf.tx"}
+    assert ("split.web", "waf.rx") in {(lk.source, lk.target) for lk in g.links}
+    assert g.unfs["split.other"].parameters["port"] == ("out9",)
+    assert g.unfs["split.web"].parameters["port"] == ("port1",)  # inner Tx: left to the compiler
