@@ -37,17 +37,17 @@ CHAINS = "/micronf-sfc:chains"
 Data = Mapping[str, Any]
 
 
-def _q(value: str) -> str:
+def quote_key(value: str) -> str:
     """Quote a key value for a YANG data path."""
     return f"'{value}'" if "'" not in value else f'"{value}"'
 
 
 def template_path(name: str) -> str:
-    return f"{CATALOG}/vnf-template[name={_q(name)}]"
+    return f"{CATALOG}/vnf-template[name={quote_key(name)}]"
 
 
 def chain_path(name: str) -> str:
-    return f"{CHAINS}/chain[name={_q(name)}]"
+    return f"{CHAINS}/chain[name={quote_key(name)}]"
 
 
 # --------------------------------------------------------------------------- graphs
@@ -222,7 +222,7 @@ def check_parameters(
                 problems.append(
                     Problem(
                         f"bad {spec['type']} value {value!r} for parameter '{name}': {err}",
-                        f"{base}/parameter[name={_q(name)}]/value",
+                        f"{base}/parameter[name={quote_key(name)}]/value",
                         "micronf-bad-parameter-value",
                     )
                 )
@@ -254,7 +254,7 @@ def check_template(tpl: Data, descriptors: Mapping[str, Data]) -> list[Problem]:
             problems.append(
                 Problem(
                     f"node '{nid}' cannot be reached from the entry node '{tpl['entry']}'",
-                    f"{base}/node[id={_q(nid)}]",
+                    f"{base}/node[id={quote_key(nid)}]",
                     "micronf-unreachable",
                 )
             )
@@ -268,13 +268,16 @@ def check_template(tpl: Data, descriptors: Mapping[str, Data]) -> list[Problem]:
                     Problem(
                         f"label '{label}' is never emitted by node '{lk['from']}' "
                         f"({src_class} emits {can})",
-                        f"{base}/link[from={_q(lk['from'])}][to={_q(lk['to'])}]/label",
+                        f"{base}/link[from={quote_key(lk['from'])}][to={quote_key(lk['to'])}]/label",
                         "micronf-unknown-label",
                     )
                 )
     for nid, node in nodes.items():
         problems += check_parameters(
-            f"{base}/node[id={_q(nid)}]", node["unf-class"], node.get("parameter", []), descriptors
+            f"{base}/node[id={quote_key(nid)}]",
+            node["unf-class"],
+            node.get("parameter", []),
+            descriptors,
         )
     return problems
 
@@ -318,7 +321,7 @@ def check_chain(
                 problems.append(
                     Problem(
                         f"VNF '{name}' cannot be reached from the ingress VNF '{entry}'",
-                        f"{base}/vnf[name={_q(name)}]",
+                        f"{base}/vnf[name={quote_key(name)}]",
                         "micronf-unreachable",
                     )
                 )
@@ -332,7 +335,7 @@ def check_chain(
                     Problem(
                         f"label '{label}' is not an exit of VNF '{lk['from']}' "
                         f"(template {tpl.get('name')} has exits: {can})",
-                        f"{base}/link[from={_q(lk['from'])}][to={_q(lk['to'])}]/label",
+                        f"{base}/link[from={quote_key(lk['from'])}][to={quote_key(lk['to'])}]/label",
                         "micronf-unknown-label",
                     )
                 )
@@ -341,11 +344,11 @@ def check_chain(
         if found is None:  # libyang's leafref check already reported it
             continue
         tpl = found
-        vpath = f"{base}/vnf[name={_q(name)}]"
+        vpath = f"{base}/vnf[name={quote_key(name)}]"
         nodes = {n["id"]: n for n in tpl.get("node", [])}
         overrides: dict[str, dict[str, Data]] = {}
         for cfg in vnf.get("node-config", []):
-            npath = f"{vpath}/node-config[node={_q(cfg['node'])}]"
+            npath = f"{vpath}/node-config[node={quote_key(cfg['node'])}]"
             node = nodes.get(cfg["node"])
             if node is None:  # a YANG must reported it
                 continue

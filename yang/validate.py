@@ -275,8 +275,11 @@ def _key_value(entry: Any, key: bytes) -> str | None:
     return None
 
 
-def _quote(value: str) -> str:
-    return f'"{value}"' if "'" in value else f"'{value}'"
+# What a user catalog entry may not redefine: list name -> (key, kind shown).
+_REDEFINABLE = {
+    b"unf-descriptor": (b"class", "uNF descriptor"),
+    b"vnf-template": (b"name", "VNF template"),
+}
 
 
 def _redefinitions(user: Any) -> list[Problem]:
@@ -287,6 +290,7 @@ def _redefinitions(user: Any) -> list[Problem]:
     Walks only the user's top-level nodes and the children of its catalog.
     """
     descriptors, templates = _builtin_keys()
+    builtin = {b"unf-descriptor": descriptors, b"vnf-template": templates}
     problems = []
     top = user
     while top != ffi.NULL:
@@ -294,23 +298,15 @@ def _redefinitions(user: Any) -> list[Problem]:
             entry = lib.lyd_child(top)
             while entry != ffi.NULL:
                 name = _name(entry)
-                if name == b"unf-descriptor":
-                    cls = _key_value(entry, b"class")
-                    if cls in descriptors:
+                if name in _REDEFINABLE:
+                    key, kind = _REDEFINABLE[name]
+                    value = _key_value(entry, key)
+                    if value is not None and value in builtin[name]:
                         problems.append(
                             Problem(
-                                f"redefines the built-in uNF descriptor {cls}; choose another name",
-                                path=f"/micronf-catalog:catalog/unf-descriptor[class={_quote(cls)}]",
-                                app_tag="micronf-builtin-redefined",
-                            )
-                        )
-                elif name == b"vnf-template":
-                    tpl = _key_value(entry, b"name")
-                    if tpl in templates:
-                        problems.append(
-                            Problem(
-                                f"redefines the built-in VNF template {tpl}; choose another name",
-                                path=f"/micronf-catalog:catalog/vnf-template[name={_quote(tpl)}]",
+                                f"redefines the built-in {kind} {value}; choose another name",
+                                path=f"/micronf-catalog:catalog/{name.decode()}"
+                                f"[{key.decode()}={checks.quote_key(value)}]",
                                 app_tag="micronf-builtin-redefined",
                             )
                         )
