@@ -297,3 +297,28 @@ def test_user_descriptor_with_a_new_class_is_valid() -> None:
     assert classes["MyMacSwapper"]["cost"] == 999
     (builtin,) = [d for d in _builtin()["unf-descriptor"] if d["class"] == "MacSwapper"]
     assert classes["MacSwapper"]["cost"] == builtin["cost"]
+
+
+def test_reads_stop_at_the_limit_even_when_the_size_lies(tmp_path: Path) -> None:
+    """A stream (or a file growing after stat) is read up to limit + 1 bytes only."""
+    import io
+
+    from micronf.yang import ValidationFailed
+    from micronf.yang.inputs import read_stream
+
+    class Endless(io.RawIOBase):
+        served = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, b: Any) -> int:
+            n = len(b)
+            b[:n] = b"a" * n
+            Endless.served += n
+            return n
+
+    with pytest.raises(ValidationFailed) as info:
+        read_stream(io.BufferedReader(Endless()), 1000)
+    assert info.value.problems[0].app_tag == "micronf-input-too-large"
+    assert Endless.served < 1 << 21  # one buffered chunk at most, not an endless read

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from micronf.yang import Problem, ValidationFailed
+from micronf.yang.inputs import limit_of
 
 from . import source as src
 
@@ -51,7 +52,7 @@ def profile_path() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def _profile() -> Any:
-    return src.load_file(profile_path(), src.limit_of(None)).data
+    return src.load_file(profile_path(), limit_of(None)).data
 
 
 def is_url(name: str) -> bool:
@@ -213,7 +214,7 @@ def resolve(
     a drop-in for the NFV profile, so documents written for tosca-parser's
     NFV profile get micronf's reading of VNF, FP and VNFFG.
     """
-    resolver = _Resolver(source, src.limit_of(max_bytes))
+    resolver = _Resolver(source, limit_of(max_bytes))
     entries = resolver.resolve(imports, folder, [], lines, None) if imports is not None else []
     profile = str(profile_path())
     if profile not in resolver.files:

@@ -1,7 +1,7 @@
 """Reading a TOSCA source: bounded reads, size and encoding checks, one YAML parse.
 
 Every YAML text micronf reads (the document and each imported file) goes
-through :func:`read_file` / :func:`check_text` and :func:`parse_yaml`:
+through :func:`micronf.yang.inputs.read_regular_file` / :func:`check_text` and :func:`parse_yaml`:
 
 * only regular files are opened (a FIFO or device would block or never
   end), and at most ``limit + 1`` bytes are read;
@@ -19,90 +19,25 @@ which import of which file) the text came from.
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from micronf.yang import MAX_INPUT_BYTES, Problem, ValidationFailed
-from micronf.yang.validate import check_size, check_text, too_large
+from micronf.yang import Problem, ValidationFailed
+from micronf.yang.inputs import read_regular_file
+from micronf.yang.validate import check_size, check_text
 
 # libyaml's safe loader: the pure-Python one needs seconds per 10,000 levels of
 # nesting (a cheap denial of service); libyaml rejects deep nesting at once.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# O_NONBLOCK: should the file turn into a FIFO between stat() and open(),
-# open() must not wait for a writer; fstat() then refuses it.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_CHUNK = 1 << 16
 _EXCERPT = 120
-
-
-def limit_of(max_bytes: int | None) -> int:
-    """The input size limit in bytes (``None``: :data:`micronf.yang.MAX_INPUT_BYTES`)."""
-    return MAX_INPUT_BYTES if max_bytes is None else max_bytes
 
 
 def _fail(message: str, *, app_tag: str | None = None, line: int | None = None) -> ValidationFailed:
     return ValidationFailed([Problem(message, app_tag=app_tag, line=line)])
-
-
-def _check_size(raw: bytes, limit: int, size: int) -> None:
-    if size > len(raw):
-        # the bounded read stopped at limit + 1 bytes: report the file's size
-        raise too_large(limit, size)
-    check_size(raw, limit)
-
-
-def _not_regular(mode: int) -> ValidationFailed:
-    what = (
-        "a directory"
-        if stat.S_ISDIR(mode)
-        else "a FIFO"
-        if stat.S_ISFIFO(mode)
-        else "a device"
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "a socket"
-        if stat.S_ISSOCK(mode)
-        else "not a regular file"
-    )
-    return _fail(f"cannot read the file: it is {what}; only regular files are read")
-
-
-def read_file(path: str | os.PathLike[str], limit: int) -> bytes:
-    """At most ``limit + 1`` bytes of a regular file; the size is checked."""
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        raise _fail(f"cannot read the file: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise _not_regular(st.st_mode)
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        raise _fail(f"cannot read the file: {exc.strerror or exc}") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise _not_regular(st.st_mode)
-        chunks: list[bytes] = []
-        left = limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, _CHUNK))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-    except OSError as exc:
-        raise _fail(f"cannot read the file: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    raw = b"".join(chunks)
-    _check_size(raw, limit, max(st.st_size, len(raw)))
-    return raw
 
 
 def decode(raw: bytes) -> str:
@@ -116,7 +51,7 @@ def decode(raw: bytes) -> str:
 def check_document(text: str, limit: int) -> None:
     """The checks of :func:`decode` and the size limit, for a document given as text."""
     raw = text.encode("utf-8", "surrogatepass")
-    _check_size(raw, limit, len(raw))
+    check_size(raw, limit)
     decode(raw)
 
 
@@ -277,4 +212,4 @@ def line_map(root: yaml.Node | None) -> Lines:
 
 def load_file(path: Path, limit: int) -> Yaml:
     """Read, check and parse one YAML file (an import); problems carry YAML lines only."""
-    return parse_yaml(decode(read_file(path, limit)))
+    return parse_yaml(decode(read_regular_file(path, limit)))

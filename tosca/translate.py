@@ -37,6 +37,7 @@ from typing import Any
 
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed, validate_dict
 from micronf.yang.checks import chain_path
+from micronf.yang.inputs import limit_of, read_regular_file
 
 from . import criteria, imports, parser, shape, source
 from .nfv import (
@@ -402,7 +403,7 @@ def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
 def _read(path: str | os.PathLike[str], max_bytes: int | None) -> str:
     """The text of a TOSCA file: a regular file, read bounded, size and encoding checked."""
     try:
-        return source.decode(source.read_file(path, source.limit_of(max_bytes)))
+        return source.decode(read_regular_file(path, limit_of(max_bytes)))
     except ValidationFailed as exc:
         raise exc.located(str(path)) from None
 
@@ -418,7 +419,7 @@ def _translate_text(
     """Parse, check and translate; ``checked``: size, NUL and emptiness were checked."""
     try:
         if not checked:
-            source.check_document(text, source.limit_of(max_bytes))
+            source.check_document(text, limit_of(max_bytes))
         parsed = source.parse_yaml(text)
     except ValidationFailed as exc:
         raise exc.located(source_name) from None
@@ -511,7 +512,7 @@ def _line_for(path: str | None, path_lines: Mapping[str, int]) -> int | None:
 def _validate(
     translation: _Translation, source_name: str, max_bytes: int | None, options: dict[str, Any]
 ) -> ValidatedIntent:
-    options.setdefault("max_bytes", _JSON_GROWTH * source.limit_of(max_bytes))
+    options.setdefault("max_bytes", _JSON_GROWTH * limit_of(max_bytes))
     try:
         return validate_dict(translation.data, **options)
     except ValidationFailed as exc:
