@@ -24,7 +24,7 @@ from micronf.yang import (
     validate_instance,
 )
 from micronf.yang.inputs import limit_of, read_regular_file, read_stream
-from micronf.yang.validate import check_text
+from micronf.yang.validate import cap_problems, check_text
 
 FORMATS = {".yaml": "tosca", ".yml": "tosca", ".xml": "xml", ".json": "json"}
 
@@ -119,4 +119,6 @@ def load_file(
             data = read_regular_file(path, limit)
         return validate_instance(data, kind, max_bytes=limit)
     except ValidationFailed as failed:
-        raise failed.located(source) from None
+        # TOSCA problems found before libyang (shape, imports, tosca-parser)
+        # are capped here like those of the YANG path
+        raise ValidationFailed(cap_problems(failed.problems)).located(source) from None

@@ -131,6 +131,20 @@ def test_template_cycle_and_unreachable() -> None:
     assert found == {"micronf-cycle", "micronf-unreachable"}
 
 
+def test_template_label_no_link_takes() -> None:
+    doc = custom_template()
+    tpl = doc["micronf-catalog:catalog"]["vnf-template"][0]
+    tpl["link"] = [lk for lk in tpl["link"] if lk.get("label") != ["non-http"]]
+    assert tags(doc) == [
+        (
+            "micronf-unrouted-label",
+            "/micronf-catalog:catalog/vnf-template[name='custom']/node[id='classify']",
+        )
+    ]
+    tpl["link"].append({"from": "classify", "to": "tx"})  # unlabelled: takes the rest
+    validate_dict(doc)
+
+
 def test_template_dead_end_is_a_yang_must() -> None:
     doc = custom_template()
     tpl = doc["micronf-catalog:catalog"]["vnf-template"][0]

@@ -322,3 +322,27 @@ def test_reads_stop_at_the_limit_even_when_the_size_lies(tmp_path: Path) -> None
         read_stream(io.BufferedReader(Endless()), 1000)
     assert info.value.problems[0].app_tag == "micronf-input-too-large"
     assert Endless.served < 1 << 21  # one buffered chunk at most, not an endless read
+
+
+def test_tosca_problems_are_capped_too(tmp_path: Path) -> None:
+    """Problems found before libyang (here: 60 missing imports) obey the same cap."""
+    missing = "".join(f"  - missing-{i}.yaml\n" for i in range(60))
+    path = tmp_path / "many.yaml"
+    path.write_text(
+        (EXAMPLES / "paper-sfc.yaml")
+        .read_text()
+        .replace("  - micronf\n", "  - micronf\n" + missing)
+    )
+    run = subprocess.run(
+        [str(MICRONF), "validate", "--json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        check=False,
+    )
+    assert run.returncode == 1
+    (entry,) = json.loads(run.stdout)
+    errors = entry["errors"]
+    assert len(errors) == MAX_PROBLEMS + 1
+    assert errors[-1]["app-tag"] == "micronf-too-many-errors"
+    assert "10 more problems" in errors[-1]["message"]

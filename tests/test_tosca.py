@@ -761,3 +761,37 @@ def test_encoding_checks_are_those_of_the_yang_path(tmp_path: Path) -> None:
     assert problem.message == (
         "import 'types.yaml': line 2: input is not valid UTF-8 at byte 64 (line 2)"
     )
+
+
+def _types(folder: Path, name: str, imports: list[str] | None) -> None:
+    head = "tosca_definitions_version: tosca_simple_profile_for_nfv_1_0_0\n"
+    if imports is not None:
+        head += "imports: [" + ", ".join(imports) + "]\n"
+    (folder / name).write_text(head + "description: types\n")
+
+
+def test_a_file_imported_twice_or_with_no_imports_is_fine(tmp_path: Path) -> None:
+    """tosca-parser reads an empty import list as 'none given' and re-reads the
+    document's imports: without care this recursed forever."""
+    _types(tmp_path, "shared.yaml", None)
+    _types(tmp_path, "uses-shared.yaml", ["shared.yaml"])
+    _types(tmp_path, "empty-imports.yaml", [])
+    path = tmp_path / "chain.yaml"
+    path.write_text(
+        EXAMPLE_YAML.read_text().replace(
+            "  - micronf\n",
+            "  - micronf\n  - shared.yaml\n  - uses-shared.yaml\n  - empty-imports.yaml\n",
+        )
+    )
+    assert [c["name"] for c in load_tosca(path).chains] == ["paper-sfc"]
+
+
+def test_import_cycles_are_reported(tmp_path: Path) -> None:
+    _types(tmp_path, "a.yaml", ["b.yaml"])
+    _types(tmp_path, "b.yaml", ["a.yaml"])
+    exc = _load_in_time(_importing(tmp_path, "a.yaml"))
+    (problem,) = exc.problems
+    assert "import cycle: a.yaml -> b.yaml -> a.yaml" in problem.message
+    self_import = _importing(tmp_path, "chain.yaml")
+    (problem,) = _load_in_time(self_import).problems
+    assert "import cycle: chain.yaml -> chain.yaml" in problem.message

@@ -105,6 +105,9 @@ class _Resolver:
         self.limit = limit
         self.files: dict[str, Any] = {}
         self.problems: list[Problem] = []
+        # real paths of the files being resolved, outermost first: an import of
+        # one of them is a cycle (the document itself counts)
+        self.stack: list[str] = [os.path.realpath(source)] if os.path.isfile(source) else []
 
     def problem(self, where: str, message: str, line: int | None) -> None:
         self.problems.append(Problem(f"{where}: {message}", source=self.source, line=line))
@@ -181,6 +184,10 @@ class _Resolver:
                 self.problem(where, refused or "refused", at)
                 continue
             key = str(target)
+            if key in self.stack:
+                cycle = [Path(k).name for k in self.stack[self.stack.index(key) :]]
+                self.problem(where, "import cycle: " + " -> ".join([*cycle, Path(key).name]), at)
+                continue
             if key in self.files:
                 continue  # tosca-parser merges all imported types: once is enough
             if len(self.files) >= MAX_IMPORTED_FILES:
@@ -196,11 +203,17 @@ class _Resolver:
             if not isinstance(doc, dict):
                 self.problem(where, "not a TOSCA definitions file (a YAML mapping)", at)
                 continue
-            self.files[key] = doc  # first, so that import cycles end here
+            self.files[key] = doc
             if doc.get("imports") is not None:
-                doc["imports"] = self.resolve(
-                    doc["imports"], target.parent, [*chain, label], lines, at
-                )
+                self.stack.append(key)
+                nested = self.resolve(doc["imports"], target.parent, [*chain, label], lines, at)
+                self.stack.pop()
+                if nested:
+                    doc["imports"] = nested
+                else:
+                    # tosca-parser reads an empty import list as "none given" and
+                    # falls back to the main document's imports: endless recursion
+                    del doc["imports"]
             resolved.append(_rewrite(name, definition, key))
         return resolved
 

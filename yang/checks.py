@@ -6,6 +6,8 @@ They run right after libyang, on data libyang already accepted, and report
 
 * a VNF template's uNF graph and a chain's VNF graph are acyclic;
 * every node is reachable from the entry (template) or ingress (chain);
+* every label a template node emits is taken by one of its links, unless an
+  unlabelled link takes everything or the node is an exit;
 * the labels of a template link are labels its source uNF can emit, and the
   labels of a chain link are exits of its source VNF's template (kept here
   rather than in a ``must`` so that the message can list the labels that
@@ -270,6 +272,23 @@ def check_template(tpl: Data, descriptors: Mapping[str, Data]) -> list[Problem]:
                         f"({src_class} emits {can})",
                         f"{base}/link[from={quote_key(lk['from'])}][to={quote_key(lk['to'])}]/label",
                         "micronf-unknown-label",
+                    )
+                )
+    exits = {e["node"] for e in tpl.get("exit", [])}
+    for nid, node in nodes.items():
+        out = [lk for lk in links if lk["from"] == nid]
+        if nid in exits or not out or any(not lk.get("label") for lk in out):
+            continue  # leaves the VNF, dead end (a YANG must), or an unlabelled link takes all
+        taken = {label for lk in out for label in lk["label"]}
+        emitted = descriptors.get(node["unf-class"], {}).get("result-label", [])
+        for label in emitted:
+            if label not in taken:
+                problems.append(
+                    Problem(
+                        f"node '{nid}' ({node['unf-class']}) emits label '{label}' but no link "
+                        "takes it: those packets would be lost",
+                        f"{base}/node[id={quote_key(nid)}]",
+                        "micronf-unrouted-label",
                     )
                 )
     for nid, node in nodes.items():

@@ -226,8 +226,8 @@ def validate_instance(
 def cap_problems(problems: list[Problem], limit: int | None = None) -> list[Problem]:
     """The first *limit* problems and, if there were more, one that counts them."""
     limit = MAX_PROBLEMS if limit is None else limit
-    if len(problems) <= limit:
-        return problems
+    if len(problems) <= limit or problems[-1].app_tag == "micronf-too-many-errors":
+        return problems  # short enough, or capped already
     more = len(problems) - limit
     return [
         *problems[:limit],
