@@ -795,3 +795,14 @@ def test_import_cycles_are_reported(tmp_path: Path) -> None:
     self_import = _importing(tmp_path, "chain.yaml")
     (problem,) = _load_in_time(self_import).problems
     assert "import cycle: chain.yaml -> chain.yaml" in problem.message
+
+
+def test_a_refused_chain_name_still_gets_its_line(tmp_path: Path) -> None:
+    """libyang leaves the refused key out of the path; the line is still found."""
+    path = tmp_path / "chain.yaml"
+    path.write_text(EXAMPLE_YAML.read_text().replace("    paper-sfc:\n", "    1-paper-sfc:\n"))
+    with pytest.raises(ValidationFailed) as info:
+        load_tosca(path)
+    (problem,) = info.value.problems
+    assert problem.app_tag == "micronf-bad-name"
+    assert problem.line == line_of(path, "1-paper-sfc:")

@@ -506,6 +506,18 @@ def _line_for(path: str | None, path_lines: Mapping[str, int]) -> int | None:
             p = re.sub(r"/[A-Za-z0-9_.-]+:", "/", prefix.replace('"', "'"))
             if (bare == p or bare.startswith(p + "/")) and (best is None or len(p) > best[0]):
                 best = (len(p), line)
+    if best is None:
+        # A key libyang refused (a bad chain or VNF name) leaves no key in the
+        # path: compare without keys, and take the line if it is unambiguous.
+        keyless = re.sub(r"\[[^\]]*\]", "", re.sub(r"/[A-Za-z0-9_.-]+:", "/", normal))
+        found: dict[int, set[int]] = {}
+        for prefix, line in path_lines.items():
+            p = re.sub(r"\[[^\]]*\]", "", re.sub(r"/[A-Za-z0-9_.-]+:", "/", prefix))
+            if keyless == p or keyless.startswith(p + "/"):
+                found.setdefault(len(p), set()).add(line)
+        for length in sorted(found, reverse=True):
+            if len(found[length]) == 1:
+                return next(iter(found[length]))
     return best[1] if best else None
 
 
