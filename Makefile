@@ -11,7 +11,7 @@ HUGEPAGES ?= 512
 APT_PACKAGES := libdpdk-dev dpdk dpdk-dev libyang2-dev libyang2-tools libhyperscan-dev \
 	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev
 
-PY_PACKAGES := yang tosca models controller agent dataplane
+PY_PACKAGES := cli yang tosca models controller agent dataplane netconf
 YANG_DIR  := yang/modules
 OUR_YANG  := $(wildcard $(YANG_DIR)/micronf-*.yang)
 IETF_YANG := $(wildcard $(YANG_DIR)/ietf/*.yang)
@@ -62,7 +62,7 @@ lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	@rm -rf build/lint && mkdir -p build/lint/micronf
 	@for d in $(PY_PACKAGES); do cp -r $$d build/lint/micronf/$$d; done
 	cd build/lint && ../../$(BIN)/mypy --config-file ../../pyproject.toml \
-		-p micronf.yang -p micronf.models -p micronf.tosca
+		$(foreach p,$(PY_PACKAGES),-p micronf.$(p))
 	cd build/lint && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
 	$(BIN)/pyang --lint -p $(YANG_DIR) -p $(YANG_DIR)/ietf $(OUR_YANG)
 	$(BIN)/pyang -p $(YANG_DIR)/ietf $(IETF_YANG) > /dev/null

@@ -185,7 +185,7 @@ def yanglint_schema_cmd() -> list[str]:
 
 def cli_cmd(intent: Path) -> list[str]:
     exe = Path(sys.executable).parent / "micronf"
-    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "micronf.controller.cli"]
+    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "micronf.cli"]
     return [*head, "validate", "--max-bytes", str(NO_LIMIT), str(intent)]
 
 

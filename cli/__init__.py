@@ -1,0 +1,1 @@
+"""The micronf command line: argument parsing, output and exit codes (the top layer)."""

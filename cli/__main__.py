@@ -1,0 +1,3 @@
+from micronf.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""NETCONF protocol layer shared by controller and agent (SSH, framing, sessions, NACM)."""
