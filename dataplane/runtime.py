@@ -157,7 +157,7 @@ class UnfProcess:
         code = self.process.poll()
         if code is None:
             return "running"
-        return "stopped" if self.stopping and code == 0 else "failed"
+        return "stopped" if code == 0 else "failed"
 
 
 class Runtime:
@@ -583,6 +583,7 @@ class Runtime:
         slot.sched.yield_when_idle = sc.yield_when_idle
         slot.sched.sched_fifo = sc.sched_fifo
         slot.sched.fifo_priority = sc.fifo_priority
+        slot.sched.idle_sleep_us = sc.idle_sleep_us
         slot.sched.deadline_ms = max(1, int(sc.deadline_s * 1000))
         _write_routing(
             ffi.addressof(slot, "routing"),
@@ -683,19 +684,13 @@ def _label_table(
                     f"uNF {unf_id}: egress {e.name} routes label '{lab}', "
                     f"which the processor does not emit ({', '.join(labels)})"
                 )
-    table = [int(lib.UNF_NO_EGRESS)] * int(lib.UNF_MAX_LABELS)
+    usable = [(ei, e) for ei, e in enumerate(egress) if allowed is None or e.name in allowed]
+    catch_all = next((ei for ei, e in usable if not e.labels), int(lib.UNF_NO_EGRESS))
+    # Indices past the named labels (a processor whose labels depend on its
+    # parameters, such as an Rx classifier) take the catch-all egress too.
+    table = [catch_all] * int(lib.UNF_MAX_LABELS)
     for li, lab in enumerate(labels):
-        for ei, e in enumerate(egress):
-            if allowed is not None and e.name not in allowed:
-                continue
-            if lab in e.labels:
-                table[li] = ei
-                break
-        else:
-            for ei, e in enumerate(egress):
-                if (allowed is None or e.name in allowed) and not e.labels:
-                    table[li] = ei
-                    break
+        table[li] = next((ei for ei, e in usable if lab in e.labels), catch_all)
     return table
 
 

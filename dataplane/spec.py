@@ -83,6 +83,9 @@ class Scheduling:
     yield_when_idle: bool = True
     sched_fifo: bool = False
     fifo_priority: int = 10
+    #: Sleep this long after 256 empty polls in a row (0: never; a polling
+    #: loop then keeps its core busy, as in the paper).
+    idle_sleep_us: int = 0
     #: The loop ends by itself this long after it starts, whatever happens.
     deadline_s: float = 3600.0
 

@@ -84,7 +84,8 @@ struct unf_scheduling {
 	uint8_t yield_when_idle;     /* sched_yield() on an empty poll */
 	uint8_t sched_fifo;          /* SCHED_FIFO (implies both yields) */
 	uint8_t fifo_priority;       /* 1..99 */
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t idle_sleep_us;      /* sleep this long after 256 empty polls in a row; 0 never */
 	uint64_t deadline_ms;        /* the loop ends at the latest this long after start */
 };
 

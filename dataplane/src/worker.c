@@ -274,7 +274,8 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 	struct unf_ingress in;
 	struct unf_counters *c;
 	uint8_t results[UNF_MAX_BURST];
-	uint16_t burst, prefetch, yield_after, since_yield = 0;
+	uint16_t burst, prefetch, yield_after, since_yield = 0, idle_sleep;
+	uint32_t idle_run = 0;
 	int yield_idle, ret = -1;
 	unsigned s, n_stages;
 	uint64_t deadline;
@@ -303,6 +304,7 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 	prefetch = slot->sched.prefetch;
 	yield_after = slot->sched.yield_after_bursts;
 	yield_idle = slot->sched.yield_when_idle;
+	idle_sleep = slot->sched.idle_sleep_us;
 	if (slot->sched.sched_fifo) {
 		/* Under SCHED_FIFO a loop that never yields owns its core: always
 		 * yield when idle and after a bounded number of bursts. */
@@ -340,6 +342,10 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 		n = unf_rx_burst(&in, pkts, burst);
 		if (n == 0) {
 			c->idle_polls++;
+			if (idle_sleep && ++idle_run >= 256) {
+				idle_run = 0;
+				rte_delay_us_sleep(idle_sleep);
+			}
 			if (yield_idle) {
 				sched_yield();
 				c->yields++;
@@ -351,6 +357,7 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 			continue;
 		}
 		t0 = rte_rdtsc();
+		idle_run = 0;
 		slot->inflight_n = n;
 		__atomic_store_n(&slot->inflight_phase, 1, __ATOMIC_RELEASE);
 		c->rx += n;
