@@ -342,7 +342,7 @@ class RxService(Model):
 class TxService(Model):
     """Rewrites MAC addresses and, for a tunnel to another server, adds a VLAN or VXLAN tag."""
 
-    COUNTERS = ("truncated", "encapsulated")
+    COUNTERS = ("truncated", "encapsulated", "no-headroom")  # no-headroom: C only (mbufs)
 
     def __init__(self, p: Params) -> None:
         super().__init__(p)
