@@ -157,9 +157,9 @@ def run(
                     timeout=timeout,
                     progress=lambda got, want: bar.update(task, completed=got),
                 )
-        failed = deployment.failed()
-        if failed:
-            f = failed[0]
+        dead = deployment.failed()
+        if dead:
+            f = dead[0]
             failure = (
                 f"uNF {f.unf}[{f.index}] failed (exit status {f.process.process.returncode}); "
                 f"{f.process.reclaimed} mbufs reclaimed, {f.process.lost} lost"

@@ -136,3 +136,14 @@ def test_bad_run_is_one_line_and_exit_1(
 def test_usage_error_is_exit_2() -> None:
     code, _, stderr = run(GRAPH, "--rx", "port0")
     assert code == 2 and "--rx takes PORT=FILE" in stderr
+
+
+def test_example_trace_is_what_its_script_makes(tmp_path: Path) -> None:
+    out = tmp_path / "trace.pcap"
+    subprocess.run(
+        [sys.executable, str(TRACE.with_name("make_trace.py")), str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert out.read_bytes() == TRACE.read_bytes()
