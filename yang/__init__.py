@@ -4,12 +4,14 @@ Everything that enters micronf is validated here; see :mod:`.validate`.
 """
 
 from .context import MODULES, modules_dir, new_context, shared_context
-from .errors import Problem, ValidationFailed
+from .errors import ErrorTag, ErrorType, Problem, ValidationFailed
 from .validate import MAX_INPUT_BYTES, ValidatedIntent, validate_dict, validate_instance
 
 __all__ = [
     "MAX_INPUT_BYTES",
     "MODULES",
+    "ErrorTag",
+    "ErrorType",
     "Problem",
     "ValidatedIntent",
     "ValidationFailed",
