@@ -378,7 +378,9 @@ class Runtime:
         for st, info in zip(spec.stages, infos, strict=True):
             if info is None:
                 raise DataplaneError(f"uNF {spec.id}: unknown uNF class '{st.unf_class}'")
-        labels = _labels(infos[-1]) if infos[-1] else ("out",)
+        labels = spec.labels or (_labels(infos[-1]) if infos[-1] else ("out",))
+        if len(labels) > lib.UNF_MAX_LABELS:
+            raise DataplaneError(f"uNF {spec.id}: more than {lib.UNF_MAX_LABELS} result labels")
         if not self._free_slots:
             raise DataplaneError(f"no free uNF slot (at most {lib.UNF_MAX_SLOTS} instances)")
         index = self._free_slots.pop(0)

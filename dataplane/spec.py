@@ -113,6 +113,9 @@ class UnfSpec:
     instance: int = 0
     scheduling: Scheduling = Scheduling()
     egress_map: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    #: Result labels of the last processor when they depend on its parameters
+    #: (an Rx classifier: one per entry); None takes the descriptor's labels.
+    labels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
