@@ -75,7 +75,7 @@ lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	@# grimp sees only .py files: an empty stand-in names the cffi extension for the contracts.
 	@touch build/lint/micronf/dataplane/_unf.py
 	cd build/lint && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
-	$(BIN)/pyang --lint -p $(YANG_DIR) -p $(YANG_DIR)/ietf $(OUR_YANG)
+	$(BIN)/pyang --lint --lint-ensure-hyphenated-names -p $(YANG_DIR) -p $(YANG_DIR)/ietf $(OUR_YANG)
 	$(BIN)/pyang -p $(YANG_DIR)/ietf $(IETF_YANG) > /dev/null
 
 docs: venv  ## regenerate the YANG trees in docs/yang/

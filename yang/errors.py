@@ -9,25 +9,65 @@ render the same value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+
+class ErrorType(StrEnum):
+    """RFC 6241 ``error-type``: the layer where an error occurred."""
+
+    transport = "transport"
+    rpc = "rpc"
+    protocol = "protocol"
+    application = "application"
+
+
+class ErrorTag(StrEnum):
+    """RFC 6241 Appendix A ``error-tag`` values."""
+
+    in_use = "in-use"
+    invalid_value = "invalid-value"
+    too_big = "too-big"
+    missing_attribute = "missing-attribute"
+    bad_attribute = "bad-attribute"
+    unknown_attribute = "unknown-attribute"
+    missing_element = "missing-element"
+    bad_element = "bad-element"
+    unknown_element = "unknown-element"
+    unknown_namespace = "unknown-namespace"
+    access_denied = "access-denied"
+    lock_denied = "lock-denied"
+    resource_denied = "resource-denied"
+    rollback_failed = "rollback-failed"
+    data_exists = "data-exists"
+    data_missing = "data-missing"
+    operation_not_supported = "operation-not-supported"
+    operation_failed = "operation-failed"
+    malformed_message = "malformed-message"
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an input."""
+    """One thing wrong with an input.
+
+    ``error_type`` and ``error_tag`` are those of RFC 6241 so that NETCONF
+    renders a problem as an ``<rpc-error>`` without translation; a problem
+    found in the content of a configuration is, by default, an
+    ``application`` / ``invalid-value`` error.
+    """
 
     message: str
     path: str | None = None
     app_tag: str | None = None
     source: str | None = None
     line: int | None = None
+    error_type: ErrorType = ErrorType.application
+    error_tag: ErrorTag = ErrorTag.invalid_value
 
     def located(self, source: str | None = None, line: int | None = None) -> Problem:
         """The same problem, with a file (and line) attached where missing."""
-        return Problem(
-            message=self.message,
-            path=self.path,
-            app_tag=self.app_tag,
+        return replace(
+            self,
             source=self.source or source,
             line=self.line if self.line is not None else line,
         )
@@ -54,6 +94,8 @@ class Problem:
             "path": self.path,
             "message": " ".join(self.message.split()),
             "app-tag": self.app_tag,
+            "error-type": self.error_type.value,
+            "error-tag": self.error_tag.value,
         }
 
 
