@@ -73,7 +73,9 @@ class Harness:
         self.unf_class = unf_class
         names = ffi.new("const char *[]", 256)
         n = lib.unf_harness_labels(h, names, 256)
-        self.labels = tuple(ffi.string(names[i]).decode() for i in range(min(n, 256)))
+        self.labels: tuple[str, ...] = tuple(
+            str(ffi.string(names[i]).decode()) for i in range(min(n, 256))
+        )
 
     def close(self) -> None:
         if self._h is not None:

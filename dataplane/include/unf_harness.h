@@ -33,4 +33,9 @@ int unf_harness_bench(struct unf_harness *h, const uint8_t *data, const uint32_t
 unsigned unf_harness_pool_in_use(void);
 uint64_t unf_harness_tsc_hz(void);
 
+struct unf_descriptor;
+/* The registry (dataplane/processors/registry.c) alone, without test processors. */
+unsigned unf_harness_registry_size(void);
+const struct unf_descriptor *unf_harness_registry_at(unsigned i);
+
 #endif

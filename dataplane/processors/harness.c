@@ -20,7 +20,7 @@
 #include "unf_harness.h"
 #include "unf_pkt.h"
 
-#define HARNESS_MBUFS 2047
+#define HARNESS_MBUFS 8191
 #define HARNESS_MAX_VALUES 64
 #define HARNESS_BURST 256
 
@@ -303,4 +303,14 @@ int unf_harness_bench(struct unf_harness *h, const uint8_t *data, const uint32_t
 uint64_t unf_harness_tsc_hz(void)
 {
 	return rte_get_tsc_hz();
+}
+
+unsigned unf_harness_registry_size(void)
+{
+	return unf_registry_size;
+}
+
+const struct unf_descriptor *unf_harness_registry_at(unsigned i)
+{
+	return i < unf_registry_size ? unf_registry[i] : NULL;
 }

@@ -281,7 +281,7 @@ class RxService(Model):
     """
 
     COUNTERS = ("truncated", "unclassified", "decapsulated")
-    MAX_ENTRIES = 64
+    MAX_ENTRIES = 8  # UNF_MAX_LABELS: the runtime routes each result index
 
     def __init__(self, p: Params) -> None:
         super().__init__(p)
