@@ -11,6 +11,7 @@ non-empty bursts only) per packet through the chain.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -120,23 +121,46 @@ def stop_loop(rt: Runtime, loop: Loop) -> None:
         rt.free_ring(r)
 
 
-def measure(rt: Runtime, loops: Sequence[Loop], seconds: float) -> tuple[float, float]:
-    """(packets per second through all loops, busy cycles per packet through a loop)."""
+def cpu_ns(pid: int) -> int:
+    """CPU time a process has run, all its threads, in ns (/proc/PID/task/*/schedstat)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
 
-    def snap() -> tuple[int, int]:
-        rx = busy = 0
+
+@dataclass(frozen=True)
+class Window:
+    pps: float  # packets per wall-clock second through all loops
+    pps_per_cpu: float  # packets per CPU-second the loops' processes ran
+    cycles: float  # busy cycles per packet through a loop
+
+
+def measure(rt: Runtime, loops: Sequence[Loop], seconds: float) -> Window:
+    """One window. This machine is shared: wall-clock rates count the CPU share
+    the loops got, so rates per CPU-second the loops' processes actually ran
+    (context switches and yields included) are what compare configurations."""
+
+    def snap() -> tuple[int, int, int]:
+        rx = busy = cpu = 0
         for lp in loops:
             rx += rt.counters(lp.unfs[0]).rx
             busy += sum(rt.counters(u).busy_cycles for u in lp.unfs)
-        return rx, busy
+            cpu += sum(cpu_ns(u.pid) for u in lp.unfs)
+        return rx, busy, cpu
 
-    rx0, b0 = snap()
+    rx0, b0, c0 = snap()
     t0 = time.monotonic()
     time.sleep(seconds)
-    rx1, b1 = snap()
+    rx1, b1, c1 = snap()
     dt = time.monotonic() - t0
     pkts = rx1 - rx0
-    return pkts / dt, (b1 - b0) / pkts if pkts else float("nan")
+    return Window(
+        pkts / dt,
+        pkts / ((c1 - c0) / 1e9) if c1 > c0 else float("nan"),
+        (b1 - b0) / pkts if pkts else float("nan"),
+    )
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:

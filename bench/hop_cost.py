@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
                     scheduling=sched,
                 )
                 measure(rt, [loop], 0.2)  # warm-up
-                cycles = [measure(rt, [loop], args.seconds)[1] for _ in range(args.runs)]
+                cycles = [measure(rt, [loop], args.seconds).cycles for _ in range(args.runs)]
                 stop_loop(rt, loop)
                 rows[mode][n] = spread(cycles)
     pipe = [rows["pipeline"][n]["median"] for n in chains]
