@@ -92,3 +92,18 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+
+# Fuzzing needs clang and libFuzzer, installed here only: `make test` does not.
+FUZZ_RUNS ?= 1000000
+FUZZ_APT := clang libclang-rt-14-dev
+.PHONY: fuzz fuzz-tools
+
+fuzz-tools:  ## clang and libFuzzer (for make fuzz only)
+	@missing=$$(for p in $(FUZZ_APT); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo ">> fuzz tools present"; fi
+
+fuzz: venv fuzz-tools  ## libFuzzer + ASan/UBSan on every packet processor, $(FUZZ_RUNS) inputs each
+	FUZZ_RUNS=$(FUZZ_RUNS) bash fuzz/run.sh
