@@ -59,8 +59,11 @@ hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK 
 		|| echo "warning: cannot mount hugetlbfs at /dev/hugepages"; \
 	echo ">> hugepages: $$(cat /proc/sys/vm/nr_hugepages) x 2 MiB, $$(mountpoint /dev/hugepages)"
 
-demo: setup  ## validate the example chains and show them expanded into uNFs
+demo: setup  ## validate the example chains, expand them into uNFs, run the example graph on DPDK
 	$(BIN)/micronf validate --show examples/*.yaml examples/*.xml examples/*.json
+	@mkdir -p build
+	$(BIN)/micronf dataplane run examples/agent/desired-server-a.json \
+		--rx port0=examples/traces/http-sqli.pcap --tx port1=build/demo-out.pcap
 
 lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	$(BIN)/ruff check .
