@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${FUZZ_RUNS:-1000000}
-OUT=build/fuzz
+OUT=${FUZZ_OUT:-build/fuzz}
 PY=.venv/bin/python
 mkdir -p "$OUT"
 echo ">> building $OUT/fuzz_processors (clang, libFuzzer, ASan, UBSan)"
