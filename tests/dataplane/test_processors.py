@@ -10,6 +10,8 @@ built-in descriptors must be what the C registry says.
 from __future__ import annotations
 
 import json
+import random
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -296,3 +298,32 @@ def test_catalog_check_command_fails_on_a_stale_catalog(tmp_path) -> None:  # ty
         json.loads(stale.read_text())["micronf-catalog:catalog"]["vnf-template"]
         == doc["micronf-catalog:catalog"]["vnf-template"]
     )
+
+
+def mutations(n: int, seed: int) -> list[bytes]:
+    """Traffic frames with random bytes flipped, cut short or extended (deterministic)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        f = bytearray(rng.choice(TRAFFIC[:200]))
+        for _ in range(rng.randrange(1, 4)):
+            op = rng.randrange(3)
+            if op == 0 and f:
+                f[rng.randrange(min(len(f), 80))] = rng.randrange(256)
+            elif op == 1:
+                del f[rng.randrange(len(f) + 1) :]
+            else:
+                f += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+        out.append(bytes(f))
+    return out
+
+
+@pytest.mark.parametrize(("cid", "unf_class", "params"), CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_mutated_frames_match_model(
+    eal: None, cid: str, unf_class: str, params: dict[str, list[str]]
+) -> None:
+    frames = mutations(2000, seed=zlib.crc32(cid.encode()))
+    want, want_counters = model_run(unf_class, params, frames)
+    got, got_counters = c_run(unf_class, params, frames, segment=13, prefetch=3)
+    assert got == want, _diff(frames, [f"mutation#{i}" for i in range(len(frames))], got, want)
+    assert got_counters == want_counters
