@@ -19,7 +19,7 @@ import pytest
 
 from micronf.dataplane import Runtime
 from micronf.dataplane import catalog as dp_catalog
-from micronf.dataplane.harness import Harness, HarnessError, pool_in_use
+from micronf.dataplane.harness import Harness, HarnessError, instance_names, pool_in_use
 from micronf.models.reference import ParameterError, classes, make
 
 from .traces import malformed, traffic
@@ -327,3 +327,19 @@ def test_mutated_frames_match_model(
     got, got_counters = c_run(unf_class, params, frames, segment=13, prefetch=3)
     assert got == want, _diff(frames, [f"mutation#{i}" for i in range(len(frames))], got, want)
     assert got_counters == want_counters
+
+
+@pytest.mark.parametrize(("cid", "unf_class", "params"), CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_instance_names_are_the_models(
+    cid: str, unf_class: str, params: dict[str, list[str]]
+) -> None:
+    """What the primary learns of an instance's outputs and counters, without running it."""
+    labels, counters = instance_names(unf_class, params)
+    assert counters == tuple(make(unf_class, params).counters)
+    if unf_class == "RxService":
+        assert labels == tuple(e.split()[0] for e in params.get("classifier", []))
+    else:
+        d = next(d for d in dp_catalog.descriptors() if d["class"] == unf_class)
+        assert labels == tuple(d.get("result-label", []))
+    with pytest.raises(HarnessError, match="mandatory"):
+        instance_names("CountUrl", {})
