@@ -5,9 +5,10 @@ Each processor of the C registry runs in-process through the processor
 harness (``micronf.dataplane.harness``) on the frames of
 ``examples/traces/http-sqli.pcap`` (benign HTTP, SQL injection, non-HTTP),
 in bursts of 32 fresh mbufs; only ``process_batch`` is timed (TSC), so the
-figure is the processor's own cost, without rings or I/O. Each class is
-measured ``--repeats`` times (interleaved across classes, since this machine
-is shared and noisy); the median is the result and min/max the spread.
+figure is the processor's own cost, without rings or I/O. A measurement is
+the median of passes over the trace; each class is measured ``--repeats``
+times (interleaved across classes, since this machine is shared and noisy);
+the median is the result and min/max the spread.
 
 Printed as a markdown table beside the descriptor's declared cost (the ratio
 measured / declared shows where the catalog's estimate is off); written to
@@ -60,16 +61,23 @@ def read_pcap(path: Path) -> list[bytes]:
 
 
 def measure(unf_class: str, frames: list[bytes], packets: int, prefetch: int) -> float:
-    """Cycles per packet of one run over about ``packets`` packets."""
+    """Cycles per packet of one run over about ``packets`` packets.
+
+    The run is made of passes over the whole trace; its figure is the median
+    pass, so that a preemption (this machine is shared) spoils one pass, not
+    the run.
+    """
     with Harness(unf_class, PARAMS.get(unf_class, {})) as h:
         h.run(frames[:BURST])  # warm caches, Hyperscan scratch, branch predictors
-        total_cycles, total_packets = 0, 0
-        while total_packets < packets:
-            for i in range(0, len(frames), BURST):
-                burst = frames[i : i + BURST]
-                total_cycles += h.bench(burst, 1, prefetch)
-                total_packets += len(burst)
-    return total_cycles / total_packets
+        passes: list[float] = []
+        done = 0
+        while done < packets:
+            cycles = sum(
+                h.bench(frames[i : i + BURST], 1, prefetch) for i in range(0, len(frames), BURST)
+            )
+            passes.append(cycles / len(frames))
+            done += len(frames)
+    return statistics.median(passes)
 
 
 def plot(results: dict[str, Any], path: Path, title: str) -> None:
