@@ -38,7 +38,8 @@ def resolve(unf_class: str, given: Mapping[str, Sequence[str]]) -> dict[str, tup
             raise ParameterError(f"{unf_class}: unknown parameter '{name}'")
     out: dict[str, tuple[str, ...]] = {}
     for name, spec in specs.items():
-        values = tuple(given[name]) if name in given else tuple(spec.get("default", []))
+        # No values is the same as not given (the C side sees no value either).
+        values = tuple(given[name]) if given.get(name) else tuple(spec.get("default", []))
         if not values and spec.get("mandatory", False):
             raise ParameterError(f"{unf_class}: parameter '{name}' is mandatory")
         if len(values) > 1 and not spec.get("multi-valued", False):
