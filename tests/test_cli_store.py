@@ -39,9 +39,7 @@ def test_apply_history_diff_show_rollback(micronf: Run, db: str, tmp_path: Path)
     assert len(history(micronf, db)) == 1
 
     changed = tmp_path / "changed.json"
-    changed.write_text(
-        (EX / "paper-sfc.json").read_text().replace("dport 53", "dport 5353")
-    )
+    changed.write_text((EX / "paper-sfc.json").read_text().replace("dport 53", "dport 5353"))
     res = micronf("apply", changed, "--db", db, "--comment", "dns on 5353", "--json")
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
@@ -167,12 +165,20 @@ def test_db_from_the_environment(tmp_path: Path) -> None:
     env = {**os.environ, "MICRONF_DB": str(tmp_path / "env.db"), "MICRONF_AUTHOR": "oss-team"}
     res = subprocess.run(
         [str(MICRONF), "apply", str(EX / "paper-sfc.json")],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "env.db").exists()
     res = subprocess.run(
         [str(MICRONF), "history", "--json"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert json.loads(res.stdout)[0]["author"] == "oss-team"

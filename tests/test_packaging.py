@@ -36,9 +36,22 @@ def expected_files() -> set[str]:
 
 def test_wheel_contains_every_mapped_file(tmp_path: Path) -> None:
     res = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-q", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert res.returncode == 0, res.stderr[-3000:]
     (wheel,) = tmp_path.glob("micronf-*.whl")
