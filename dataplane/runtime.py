@@ -354,7 +354,10 @@ class Runtime:
         return Mempool(size=int(lib.unf_mempool_size()), in_use=int(lib.unf_mempool_in_use()))
 
     def inject(self, ring: str, packets: Sequence[bytes]) -> int:
-        """Copy packets into fresh mbufs on a ring (tests, replay); returns how many fit."""
+        """Copy packets into fresh mbufs on a ring (tests, replay); returns how many fit.
+
+        The primary becomes a producer of the ring: a single-producer ring must
+        have no other producer while this runs."""
         self._need()
         if not packets:
             return 0
