@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HUGEPAGES ?= 512
 
 APT_PACKAGES := libdpdk-dev dpdk dpdk-dev libyang2-dev libyang2-tools libhyperscan-dev \
-	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev
+	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev postgresql
 
 # The data plane's cffi extension: rebuilt when a C file, header or cdef changes.
 DP_EXT := dataplane/_unf.abi3.so
@@ -59,8 +59,18 @@ hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK 
 		|| echo "warning: cannot mount hugetlbfs at /dev/hugepages"; \
 	echo ">> hugepages: $$(cat /proc/sys/vm/nr_hugepages) x 2 MiB, $$(mountpoint /dev/hugepages)"
 
-demo: setup  ## validate the example chains, expand them into uNFs, run the example graph on DPDK
-	$(BIN)/micronf validate --show examples/*.yaml examples/*.xml examples/*.json
+DEMO_DB := build/demo/intent.db
+
+demo: setup  ## validate the examples, store them as revisions, show history and a diff, run the example graph on DPDK
+	@echo ">> validate the example chains and show them expanded into uNFs"
+	$(BIN)/micronf validate --show examples/paper-sfc.yaml examples/paper-sfc.xml examples/paper-sfc.json
+	@echo ">> store day 1 and day 2 of the paper chain in a fresh store ($(DEMO_DB))"
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/micronf apply --db $(DEMO_DB) --label day-1 examples/paper-sfc.yaml
+	$(BIN)/micronf apply --db $(DEMO_DB) --label day-2 --comment "deny telnet" examples/paper-sfc-day2.yaml
+	$(BIN)/micronf history --db $(DEMO_DB)
+	$(BIN)/micronf diff --db $(DEMO_DB) 2
+	@echo ">> run the example graph on the example trace (DPDK)"
 	@mkdir -p build
 	$(BIN)/micronf dataplane run examples/agent/desired-server-a.json \
 		--rx port0=examples/traces/http-sqli.pcap --tx port1=build/demo-out.pcap
@@ -95,6 +105,22 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/hop_cost.py
 	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/fig10_pipeline_vs_rtc.py
+	$(BIN)/python bench/processor_cycles.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+
+# Fuzzing needs clang and libFuzzer, installed here only: `make test` does not.
+FUZZ_RUNS ?= 1000000
+FUZZ_APT := clang libclang-rt-14-dev
+.PHONY: fuzz fuzz-tools
+
+fuzz-tools:  ## clang and libFuzzer (for make fuzz only)
+	@missing=$$(for p in $(FUZZ_APT); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo ">> fuzz tools present"; fi
+
+fuzz: venv fuzz-tools  ## libFuzzer + ASan/UBSan on every packet processor, $(FUZZ_RUNS) inputs each
+	FUZZ_RUNS=$(FUZZ_RUNS) bash fuzz/run.sh

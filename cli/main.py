@@ -22,6 +22,7 @@ from rich.tree import Tree
 from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
+from . import revisions
 from .dataplane import app as dataplane_app
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
@@ -199,6 +200,9 @@ def validate(
     if as_json:
         out.print_json(json.dumps(report))
     raise typer.Exit(1 if any_invalid else 0)
+
+
+revisions.register(app)
 
 
 def main() -> None:
