@@ -170,9 +170,8 @@ def sqlite_store(tmp: Path) -> Iterator[tuple[str, Any]]:
 @contextmanager
 def postgresql_store() -> Iterator[tuple[str, Any]]:
     sys.path.insert(0, str(ROOT / "tests"))
-    from pgcluster import cluster  # the tests' throw-away cluster
-
     import psycopg
+    from pgcluster import cluster  # the tests' throw-away cluster
 
     with cluster() as url:
 
@@ -445,7 +444,9 @@ def report(r: dict[str, Any], out: Path) -> None:
         print("|---|---:|")
         print(f"| commit p50 (read + plan + commit) | {b['commit_p50_s'] * ms:.1f} ms |")
         print(f"| commit p99 | {b['commit_p99_s'] * ms:.1f} ms |")
-        print(f"| validation alone p50 (`Validator.validate`) | {b['validate_p50_s'] * ms:.1f} ms |")
+        print(
+            f"| validation alone p50 (`Validator.validate`) | {b['validate_p50_s'] * ms:.1f} ms |"
+        )
         print(f"| validation alone p99 | {b['validate_p99_s'] * ms:.1f} ms |")
         lo, hi = b["commit_over_validate_spread"]
         spread = f" (runs: {lo:.2f}–{hi:.2f})" if r["runs"] > 1 else ""
@@ -531,9 +532,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
     ax3.set_title("storage per one-chain revision", fontsize=9)
     ax3.legend(fontsize=7)
     env = r["environment"]
-    fig.suptitle(
-        f"micronf intent store, {env['cpus']} CPUs, {env['date'][:10]}", fontsize=10
-    )
+    fig.suptitle(f"micronf intent store, {env['cpus']} CPUs, {env['date'][:10]}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
