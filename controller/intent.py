@@ -211,7 +211,7 @@ class IntentService:
         nor serialised again, and only the changed entries are diffed.
         """
         keys = self.validator.list_keys()
-        new = self._canonical(old, new, keys)
+        new = document.in_stored_order(old, self._canonical(old, new, keys))
         config = self.store.config_text(new)
         tree = self.validator.parse(config, "json") if new else self.validator.empty()
         try:

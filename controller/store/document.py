@@ -147,7 +147,7 @@ def _sort_key(eid: EntryId) -> tuple[str, str, str]:
     return (eid[0], eid[1], eid[2] or "")
 
 
-def changed(old: Entries, new: Entries) -> list[EntryId]:
+def changed(old: Mapping[EntryId, Any], new: Mapping[EntryId, Any]) -> list[EntryId]:
     """Ids of the entries of *new* that are not in *old* or differ from it, in order."""
     out = []
     for eid, value in new.items():
@@ -158,7 +158,7 @@ def changed(old: Entries, new: Entries) -> list[EntryId]:
     return out
 
 
-def delta(old: Entries, new: Entries) -> dict[str, Any]:
+def delta(old: Mapping[EntryId, Any], new: Mapping[EntryId, Any]) -> dict[str, Any]:
     """What turns *old* into *new*: entries set (new or changed) and removed."""
     return {
         "set": [[*eid, new[eid]] for eid in changed(old, new)],
@@ -166,7 +166,7 @@ def delta(old: Entries, new: Entries) -> dict[str, Any]:
     }
 
 
-def apply(base: Entries, change: Mapping[str, Any]) -> Entries:
+def apply(base: Mapping[EntryId, Any], change: Mapping[str, Any]) -> Entries:
     """*base* with *change* (from :func:`delta`) applied; *base* is not modified."""
     out = dict(base)
     for top, member, key in change.get("del", []):
@@ -174,6 +174,12 @@ def apply(base: Entries, change: Mapping[str, Any]) -> Entries:
     for top, member, key, value in change.get("set", []):
         out[(top, member, key)] = value
     return out
+
+
+def in_stored_order(old: Mapping[EntryId, Any], new: Mapping[EntryId, Any]) -> Entries:
+    """*new* in the order a revision stored as a delta against *old* reads back:
+    the entries kept from *old* where they were, the others after them."""
+    return apply(old, delta(old, new))
 
 
 def snapshot(entries: Entries) -> dict[str, Any]:

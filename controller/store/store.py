@@ -422,7 +422,7 @@ class Store:
                         sa.select(revisions.c.digest).where(revisions.c.number == parent)
                     ).scalar()
                     old = self._entries(conn, parent, str(stored))
-            payload, summary = self._payload(number, old.entries, new)
+            payload, summary, stored = self._payload(number, old.entries, new)
             created = datetime.now(UTC)
             try:
                 with self._writer.begin() as conn:
@@ -438,7 +438,7 @@ class Store:
                         # the cached parent is not what the database holds (it was
                         # replaced under us): read the parent again
                         old = self._entries(conn, int(top.number), str(top.digest))
-                        payload, summary = self._payload(number, old.entries, new)
+                        payload, summary, stored = self._payload(number, old.entries, new)
                     conn.execute(
                         revisions.insert().values(
                             number=number,
@@ -459,9 +459,9 @@ class Store:
                 with self.engine.connect() as conn:
                     head = conn.execute(sa.select(sa.func.max(revisions.c.number))).scalar()
                     raise self._conflict(conn, parent, head) from None
-            cached_new = self._remember(_Cached(number, digest, new))
+            cached_new = self._remember(_Cached(number, digest, stored))
             with self._lock:
-                cached_new.config = self._texts.dumps(new)
+                cached_new.config = self._texts.dumps(stored)
             # what reading it back would give, without reading it back
             return Revision(
                 number=number,
@@ -482,12 +482,14 @@ class Store:
     @staticmethod
     def _payload(
         number: int, old: document.Entries, new: document.Entries
-    ) -> tuple[bytes, dict[str, int]]:
-        """The stored payload of revision *number* (a snapshot or a delta) and its summary."""
+    ) -> tuple[bytes, dict[str, int], document.Entries]:
+        """The stored payload of revision *number* (a snapshot or a delta), its summary,
+        and *new* in the order reading the revision back gives."""
         change = document.delta(old, new)
-        body = document.snapshot(new) if _kind(number) == "snapshot" else change
+        stored = document.apply(old, change)
+        body = document.snapshot(stored) if _kind(number) == "snapshot" else change
         payload = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 6)
-        return payload, _summary(old, change)
+        return payload, _summary(old, change), stored
 
     def _conflict(self, conn: Connection, parent: int | None, head: int | None) -> Conflict:
         if head is None or (parent is not None and parent > head):
