@@ -558,14 +558,19 @@ def _engine(url: str) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        on_disk = bool(path) and path != ":memory:"
+        # Connections are kept open (a pool): opening one costs a few PRAGMAs,
+        # and closing the last one checkpoints the WAL into the database file,
+        # with its own fsync, on every statement. SQLite checkpoints
+        # on its own every 1000 pages instead; closing the store checkpoints.
         engine = sa.create_engine(
             url,
             connect_args={"timeout": LOCK_TIMEOUT_S, "isolation_level": None},
-            poolclass=sa.pool.NullPool,
+            poolclass=sa.pool.QueuePool if on_disk else sa.pool.NullPool,
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        def _on_connect(dbapi_conn: Any, record: Any) -> None:
             cur = dbapi_conn.cursor()
             # WAL: readers never block the writer; a killed writer leaves the
             # previous commit intact. FULL: a commit survives power loss too.
@@ -573,6 +578,15 @@ def _engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT_S * 1000)}")
             cur.close()
+            record.info["owner"] = (os.getpid(), _file_id(path))
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+            # A kept connection is only good in the process that opened it and
+            # while the path still names the same file (a database restored or
+            # replaced under a running controller is opened anew).
+            if on_disk and record.info.get("owner") != (os.getpid(), _file_id(path)):
+                raise exc.DisconnectionError("the database file changed")
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
@@ -588,6 +602,14 @@ def _engine(url: str) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5, "application_name": "micronf"},
     )
+
+
+def _file_id(path: str | None) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_dev, st.st_ino)
 
 
 def _alembic_config() -> Config:
