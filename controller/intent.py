@@ -4,7 +4,10 @@ This is the path every change takes (``micronf apply``, ``rollback``; NETCONF
 commits reuse :meth:`IntentService.commit_tree`): the new *full* intent is
 built, validated as a whole by the one validator, compared with the running
 revision, and only then written as one revision. An invalid result stores
-nothing.
+nothing. Beyond that one validation, a change costs its size: the running
+intent is taken from the store's cache as entries, only the changed entries
+are passed through libyang alone (to store them as libyang prints them) and
+diffed, and the store compares, digests and serialises only those.
 
 A file adds or replaces whole entries (chains, VNF templates, uNF
 descriptors) of the running intent; with ``replace=True`` the files are the
@@ -237,10 +240,12 @@ class IntentService:
         Entries taken from the base are canonical already; the others (from
         files, TOSCA, NETCONF) go through libyang once, alone.
         """
-        changed = document.changed(old, new)
+        changed = set(document.changed(old, new))
         if not changed:
             return new
-        small = self.validator.from_dict(document.join({eid: new[eid] for eid in changed}))
+        small = self.validator.from_dict(
+            document.join({eid: v for eid, v in new.items() if eid in changed})
+        )
         canon = document.split(small.to_dict(), keys)
         out: document.Entries = {}
         for eid, value in new.items():
