@@ -106,6 +106,7 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/fig10_pipeline_vs_rtc.py
 	$(BIN)/python bench/processor_cycles.py
+	$(BIN)/python bench/store.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
