@@ -1,0 +1,162 @@
+"""Pass ``consolidate``: one instance of a uNF shared by several chains.
+
+uNFs of different chains with the same class and configuration become one
+instance (beyond the paper, which left this to future work). Each packet
+carries its chain's tag; the shared uNF's out-edges carry the chains they are
+for, which is its ingress -> egress mapping table, so every chain's packets
+keep to their own path. A uNF is consolidated only when
+
+* it is stateless: one instance would add up per-chain state (a CountUrl
+  shared by two chains counts both);
+* it is not packet I/O (each chain has its own ports) and not in a parallel
+  group;
+* the micronf-agent model can express the merged routing: a result label
+  goes to one egress only, so chains that route the same label to different
+  uNFs keep their own instances;
+* the merged graph stays acyclic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+
+from micronf.models.graph import EdgeKind, GraphEdge, GraphNode, Parameters, UnfGraph, make_id
+
+from .changes import Change, PassResult
+
+PASS = "consolidate"
+
+Group = tuple[GraphNode, ...]
+
+
+def _candidate(g: UnfGraph, n: GraphNode, enabled: Collection[str]) -> bool:
+    d = n.descriptor
+    if d.is_io_service or d.stateful or not set(n.chains) <= set(enabled):
+        return False
+    touching = g.successors(n.id) + g.predecessors(n.id)
+    return all(e.kind is EdgeKind.RING for e in touching)
+
+
+def _groups(g: UnfGraph, enabled: Collection[str]) -> tuple[list[Group], list[Change]]:
+    by_key: dict[tuple[str, Parameters], list[GraphNode]] = {}
+    stateful: dict[tuple[str, Parameters], list[GraphNode]] = {}
+    refused: list[Change] = []
+    for n in g.nodes.values():
+        if _candidate(g, n, enabled):
+            by_key.setdefault(n.config_key, []).append(n)
+        elif n.descriptor.stateful and not n.descriptor.is_io_service:
+            stateful.setdefault(n.config_key, []).append(n)
+    for nodes in stateful.values():
+        if len({c for n in nodes for c in n.chains}) > 1:
+            refused.append(
+                Change(
+                    PASS,
+                    "kept",
+                    tuple(n.id for n in nodes),
+                    f"{nodes[0].unf_class} is stateful: one instance would mix the chains' state",
+                    applied=False,
+                )
+            )
+    groups: list[Group] = []
+    for _, nodes in sorted(by_key.items()):
+        pool = nodes
+        while len(pool) > 1:
+            group = [pool[0]]
+            used = set(pool[0].chains)
+            rest = []
+            for n in pool[1:]:
+                if used & set(n.chains):
+                    rest.append(n)
+                else:
+                    group.append(n)
+                    used |= set(n.chains)
+            if len(group) > 1:
+                groups.append(tuple(group))
+            pool = rest
+    return groups, refused
+
+
+def _merged_id(group: Group) -> str:
+    digest = hashlib.sha1("\n".join(sorted(n.id for n in group)).encode()).hexdigest()[:8]
+    return make_id("shared", group[0].unf_class, digest)
+
+
+def _merge(g: UnfGraph, groups: list[Group]) -> UnfGraph:
+    rename: dict[str, str] = {}
+    added: list[GraphNode] = []
+    for group in groups:
+        new_id = _merged_id(group)
+        for n in group:
+            rename[n.id] = new_id
+        added.append(
+            GraphNode(
+                id=new_id,
+                descriptor=group[0].descriptor,
+                parameters=group[0].parameters,
+                origins=tuple(sorted(o for n in group for o in n.origins)),
+                chains=tuple(sorted({c for n in group for c in n.chains})),
+            )
+        )
+    edges = []
+    for e in g.edges:
+        s, t = rename.get(e.source, e.source), rename.get(e.target, e.target)
+        chains = e.chains
+        if not chains and (s != e.source or t != e.target):
+            chains = g.nodes[e.source].chains
+        edges.append(GraphEdge(s, t, e.labels, chains, e.kind))
+    entries = {c: rename.get(n, n) for c, n in g.entries.items()}
+    return g.with_changes(remove=rename, add=added, edges=edges, entries=entries)
+
+
+def _label_conflict(g: UnfGraph, node: str) -> str | None:
+    where: dict[str, set[str]] = {}
+    for e in g.successors(node):
+        for label in e.labels:
+            where.setdefault(label, set()).add(e.target)
+    for label, targets in sorted(where.items()):
+        if len(targets) > 1:
+            return (
+                f"the chains send result '{label}' to different uNFs "
+                f"({', '.join(sorted(targets))}); micronf-agent routes a label to one egress"
+            )
+    return None
+
+
+def consolidate(g: UnfGraph, chains: Collection[str] | None = None) -> PassResult:
+    """Share identical stateless uNFs between *chains* (default: every chain)."""
+    enabled = set(g.entries) if chains is None else set(chains)
+    groups, refused = _groups(g, enabled)
+    while groups:
+        merged = _merge(g, groups)
+        bad: list[tuple[Group, str]] = []
+        for group in groups:
+            why = _label_conflict(merged, _merged_id(group))
+            if why:
+                bad.append((group, why))
+        if not bad:
+            try:
+                merged.topological_order()
+            except ValueError as exc:
+                stuck = str(exc)
+                culprit = next(
+                    (gr for gr in groups if _merged_id(gr) in merged.reaching(stuck)), groups[-1]
+                )
+                bad.append((culprit, "sharing one instance would close a cycle between the chains"))
+        if not bad:
+            changes = [
+                Change(
+                    PASS,
+                    "shared",
+                    (_merged_id(gr), *(n.id for n in gr)),
+                    f"same stateless {gr[0].unf_class} and configuration in chains "
+                    f"{', '.join(c for n in gr for c in n.chains)}: one instance, packets keep "
+                    "their chain's path by tag",
+                )
+                for gr in groups
+            ]
+            return PassResult(merged, tuple(changes) + tuple(refused))
+        for group, why in bad:
+            groups.remove(group)
+            refused.append(Change(PASS, "kept", tuple(n.id for n in group), why, applied=False))
+    return PassResult(g, tuple(refused))
