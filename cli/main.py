@@ -22,6 +22,7 @@ from rich.tree import Tree
 from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
+from .dataplane import app as dataplane_app
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 app = typer.Typer(
@@ -48,6 +49,9 @@ class Format(StrEnum):
     tosca = "tosca"
     xml = "xml"
     json = "json"
+
+
+app.add_typer(dataplane_app, name="dataplane")
 
 
 def _version(value: bool) -> None:
