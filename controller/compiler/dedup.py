@@ -40,10 +40,31 @@ def _reads(node: GraphNode) -> list[str]:
     return [layer for layer in LAYERS if node.descriptor.access[layer].touches]
 
 
-def _plain(node: GraphNode) -> bool:
-    """A pass-through I/O service: no writes, no drops, no labels."""
+def _io_effect(node: GraphNode) -> str | None:
+    """What a packet I/O service does to packets as configured, or None for nothing.
+
+    The role of an I/O service fixes what its writes can be: tunnel tags and
+    MAC addresses on Tx, decapsulation and the chain classifier on Rx, each
+    switched by a parameter. Its drops are frames too short for Ethernet,
+    which the chain's entry Rx service has already dropped.
+    """
     d = node.descriptor
-    return not _writes(node) and not d.may_drop and not d.result_labels
+    if d.result_labels:
+        return f"{node.unf_class} emits results"
+    if not _writes(node):
+        return None
+    p = dict(node.parameters)
+    if d.role == "tx-service":
+        if p.get("encapsulation", ("none",))[0] != "none":
+            return f"{node.id} encapsulates ({p['encapsulation'][0]})"
+        if p.get("src-mac") or p.get("dst-mac"):
+            return f"{node.id} rewrites MAC addresses"
+        return None if {"encapsulation", "src-mac", "dst-mac"} & set(p) else "writes l2-header"
+    if p.get("decapsulate", ("false",))[0] == "true":
+        return f"{node.id} decapsulates tunnel tags"
+    if p.get("classifier"):
+        return f"{node.id} classifies packets into chains"
+    return None if {"decapsulate", "classifier"} & set(p) else "writes l2-header"
 
 
 def _own(g: UnfGraph, node: GraphNode, chains: Collection[str]) -> bool:
@@ -62,12 +83,13 @@ def _io_hop(g: UnfGraph, tx: GraphNode, chains: Collection[str]) -> tuple[UnfGra
     if not _own(g, rx, chains):
         return None
     for n in (tx, rx):
-        if not _plain(n):
+        effect = _io_effect(n)
+        if effect is not None:
             return Change(
                 PASS,
                 "kept",
                 (tx.id, rx.id),
-                f"{n.unf_class} writes, drops or classifies: the packet I/O hop is not a no-op",
+                f"the packet I/O hop is not a no-op: {effect}",
                 applied=False,
             )
     edges = [e for e in g.edges if tx.id not in (e.source, e.target) and e.source != rx.id]
@@ -80,7 +102,9 @@ def _io_hop(g: UnfGraph, tx: GraphNode, chains: Collection[str]) -> tuple[UnfGra
         PASS,
         "removed",
         (tx.id, rx.id),
-        "packet I/O between two VNFs: Tx then Rx service, neither writes, drops nor classifies",
+        "packet I/O between two VNFs: Tx then Rx service configured to change nothing "
+        "(no tags, no MAC rewrite, no classifier); their short-frame drops repeat the "
+        "entry Rx's",
     )
 
 
