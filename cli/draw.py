@@ -31,10 +31,12 @@ def _colours(graphs: list[UnfGraph]) -> dict[str, str]:
     return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(vnfs)}
 
 
-def _node(prefix: str, n: GraphNode, colours: dict[str, str], extra: str = "") -> str:
+def _node(
+    prefix: str, n: GraphNode, colours: dict[str, str], extra: str = "", chains: int = 1
+) -> str:
     fill = ":".join(colours[v] for v in n.vnfs)
     style = "striped" if len(n.vnfs) > 1 else "filled"
-    vnfs = ", ".join(v.split("/", 1)[1] for v in n.vnfs)
+    vnfs = ", ".join(v if chains > 1 else v.split("/", 1)[1] for v in n.vnfs)
     label = f"{n.unf_class}\\n{vnfs}"
     if n.shared:
         label += f"\\nshared: {', '.join(n.chains)}"
@@ -72,7 +74,7 @@ def to_dot(naive: UnfGraph, compiled: UnfGraph) -> str:
     ]
     for n in naive.nodes.values():
         removed = not (set(n.origins) & kept)
-        lines.append(_node("n:", n, colours, ",dashed" if removed else ""))
+        lines.append(_node("n:", n, colours, ",dashed" if removed else "", len(naive.entries)))
         if removed:
             lines[-1] = lines[-1].replace("];", ' color="#888888" fontcolor="#666666"];')
     lines += _edges("n:", naive)
@@ -83,12 +85,12 @@ def to_dot(naive: UnfGraph, compiled: UnfGraph) -> str:
         lines.append(f"    subgraph cluster_par{i} {{")
         lines.append('      label="parallel"; style=rounded; color="#555555";')
         for m in members:
-            lines.append("  " + _node("c:", compiled.nodes[m], colours))
+            lines.append("  " + _node("c:", compiled.nodes[m], colours, "", len(compiled.entries)))
             grouped.add(m)
         lines.append("    }")
     for n in compiled.nodes.values():
         if n.id not in grouped:
-            lines.append(_node("c:", n, colours))
+            lines.append(_node("c:", n, colours, "", len(compiled.entries)))
     lines += _edges("c:", compiled)
     lines += ["  }", "}"]
     return "\n".join(lines) + "\n"

@@ -8,8 +8,8 @@ keep to their own path. A uNF is consolidated only when
 
 * it is stateless: one instance would add up per-chain state (a CountUrl
   shared by two chains counts both);
-* it is not packet I/O (each chain has its own ports) and not in a parallel
-  group;
+* it is not packet I/O (each chain has its own ports), not a member of a
+  parallel group and not the node after one;
 * the micronf-agent model can express the merged routing: a result label
   goes to one egress only, so chains that route the same label to different
   uNFs keep their own instances;
@@ -34,8 +34,10 @@ def _candidate(g: UnfGraph, n: GraphNode, enabled: Collection[str]) -> bool:
     d = n.descriptor
     if d.is_io_service or d.stateful or not set(n.chains) <= set(enabled):
         return False
-    touching = g.successors(n.id) + g.predecessors(n.id)
-    return all(e.kind is EdgeKind.RING for e in touching)
+    # a member of a parallel group, or the node after one, stays with its chain;
+    # the node before one may be shared (its branch egress is mapped per chain)
+    ins_ok = all(e.kind is EdgeKind.RING for e in g.predecessors(n.id))
+    return ins_ok and all(e.kind is not EdgeKind.SYNC for e in g.successors(n.id))
 
 
 def _groups(g: UnfGraph, enabled: Collection[str]) -> tuple[list[Group], list[Change]]:
