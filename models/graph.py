@@ -268,8 +268,12 @@ class UnfGraph:
                     "id": n.id,
                     "class": n.unf_class,
                     **(
-                        {"parameter": [{"name": k, "value": list(v)} for k, v in n.parameters]}
-                        if n.parameters
+                        {
+                            "parameter": [
+                                {"name": k, "value": list(v)} for k, v in n.parameters if v
+                            ]
+                        }
+                        if any(v for _, v in n.parameters)
                         else {}
                     ),
                     "origin": [str(o) for o in n.origins],

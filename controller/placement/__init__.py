@@ -262,11 +262,12 @@ def place(graph: UnfGraph, intent: Intent, model: CostModel) -> Placement:
                 current = target
         if failed and failed != "instances":
             total = sum(cycles.get(n, 0.0) / intent.agents[failed].core_hz for n in nodes)
-            where = ", ".join(f"{a}: {spare_at_start[a]:.1f}" for a in allowed)
+            free = sum(spare_at_start.values())
+            names = ", ".join(allowed)
             problems.append(
                 Problem(
-                    f"chain '{name}' needs {total:.1f} cores; free cores on its agents "
-                    f"({where}) are not enough (short on agent {failed})",
+                    f"chain '{name}' needs {total:.1f} cores on agent"
+                    f"{'s' if len(allowed) > 1 else ''} {names}, {free:.1f} free",
                     f"{base}/placement",
                     "micronf-cannot-place",
                 )
