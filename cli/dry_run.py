@@ -92,9 +92,7 @@ def _fail(problems: list[Problem], as_json: bool, source: str | None = None) -> 
     if source:
         problems = [p if p.source else p.located(source) for p in problems]
     if as_json:
-        out.print_json(
-            json.dumps({"valid": False, "errors": [p.as_dict() for p in problems]})
-        )
+        out.print_json(json.dumps({"valid": False, "errors": [p.as_dict() for p in problems]}))
     else:
         for p in problems:
             err.print(f"[red]✗[/] {escape(p.format())}")
@@ -113,7 +111,7 @@ def show_graph(result: DryRunResult) -> list[Tree]:
     p = result.placement
     groups = {m: members for _, members, _ in g.parallel_groups() for m in members}
     trees = []
-    for chain, entry in g.entries.items():
+    for chain in g.entries:
         c = result.intent.chains[chain]
         tree = Tree(
             f"[bold]chain {escape(chain)}[/]  ingress {escape(c.ingress_agent or '?')}/"
@@ -169,12 +167,16 @@ def show_report(result: DryRunResult) -> None:
     for ch in result.compilation.applied:
         if ch.pass_name == "inline":
             continue
-        out.print(f"  [green]{escape(ch.action)}[/] {escape(', '.join(ch.nodes))}: {escape(ch.reason)}")
+        out.print(
+            f"  [green]{escape(ch.action)}[/] {escape(', '.join(ch.nodes))}: {escape(ch.reason)}"
+        )
     refused = result.compilation.refused
     if refused:
         out.print("  not proven safe (left as they are):")
         for ch in refused:
-            out.print(f"    {escape(ch.pass_name)} {escape(' + '.join(ch.nodes))}: {escape(ch.reason)}")
+            out.print(
+                f"    {escape(ch.pass_name)} {escape(' + '.join(ch.nodes))}: {escape(ch.reason)}"
+            )
 
 
 def show_placement(result: DryRunResult) -> None:
@@ -257,7 +259,10 @@ def run(
     data = results[0].data if len(results) == 1 else merge_intents(results)
     intent = Intent.from_data(data)
     if not intent.chains:
-        _fail([Problem("the intent has no chains: nothing to compile", "/micronf-sfc:chains")], as_json)
+        _fail(
+            [Problem("the intent has no chains: nothing to compile", "/micronf-sfc:chains")],
+            as_json,
+        )
 
     source = cycles or (MEASURED_CYCLES if MEASURED_CYCLES.is_file() else None)
     measured: dict[str, float] = {}
@@ -270,9 +275,8 @@ def run(
     try:
         result = dry_run(intent, None, overrides=passes, model=model)
         validator = default_validator(builtin_catalog=False)
-        for agent, desired in result.desired.items():
-            tree = validator.from_dict({"micronf-agent:agent": {"desired": desired}})
-            validator.validate(tree)
+        for desired in result.desired.values():
+            validator.validate(validator.from_dict({"micronf-agent:agent": {"desired": desired}}))
     except ValidationFailed as failed:
         _fail(failed.problems, as_json, None if len(files) > 1 else str(files[0]))
 
@@ -282,7 +286,9 @@ def run(
         except (DrawError, OSError) as exc:
             _usage(str(exc))
     if as_json:
-        out.print_json(json.dumps({"valid": True, "files": [str(f) for f in files], **result.to_json()}))
+        out.print_json(
+            json.dumps({"valid": True, "files": [str(f) for f in files], **result.to_json()})
+        )
         raise typer.Exit(0)
     out.print()
     out.print(
@@ -335,9 +341,7 @@ def command(
     ] = None,
     share: Annotated[
         list[str] | None,
-        typer.Option(
-            "--share", help="Share of packets with a result, e.g. http=1.0 (repeatable)."
-        ),
+        typer.Option("--share", help="Share of packets with a result, e.g. http=1.0 (repeatable)."),
     ] = None,
     fmt: Annotated[
         str | None,

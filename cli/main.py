@@ -22,8 +22,8 @@ from rich.tree import Tree
 from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
-from .dataplane import app as dataplane_app
 from . import dry_run as dry_run_command
+from .dataplane import app as dataplane_app
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 app = typer.Typer(

@@ -86,9 +86,7 @@ class DryRunResult:
                 "unf": c["unf"],
                 "reason": c["reason"],
             }
-            for i, c in enumerate(
-                [ch.as_dict() for ch in self.compilation.changes], start=1
-            )
+            for i, c in enumerate([ch.as_dict() for ch in self.compilation.changes], start=1)
         ]
         return {
             "valid": True,
@@ -102,9 +100,7 @@ class DryRunResult:
                 "saving-percent": f"{r['saving_percent']:.1f}",
                 "change": changes,
             },
-            "action": [
-                {"seq": i, **a.as_dict()} for i, a in enumerate(self.actions, start=1)
-            ],
+            "action": [{"seq": i, **a.as_dict()} for i, a in enumerate(self.actions, start=1)],
         }
 
 

@@ -147,7 +147,11 @@ def desired_graphs(
         out[agent] = {
             "generation": str(generation),
             "ring": [{"name": r} for r in sorted(rings)],
-            **({"tunnel": sorted(tunnels, key=lambda t: (t["name"], t["direction"]))} if tunnels else {}),
+            **(
+                {"tunnel": sorted(tunnels, key=lambda t: (t["name"], t["direction"]))}
+                if tunnels
+                else {}
+            ),
             "unf": unfs,
         }
     if problems:
@@ -180,18 +184,22 @@ def _egresses(
         kind = "marker" if e.kind is EdgeKind.SYNC else "ring"
         key = (kind, e.labels, (_egress_ring(e, placement, tunnel_ring),))
         keyed.setdefault(key, set()).update(chains)
-    for (labels, chains), rings in branch.items():
-        keyed[("branch", labels, tuple(sorted(rings)))] = set(chains or node.chains)
+    for (labels, chains), members in branch.items():
+        keyed[("branch", labels, tuple(sorted(members)))] = set(chains or node.chains)
     egresses = []
     seen_labels: dict[str, str] = {}
     unlabelled = 0
-    for i, ((kind, labels, rings), chains) in enumerate(sorted(keyed.items()), start=1):
+    for i, ((kind, labels, rings), served) in enumerate(sorted(keyed.items()), start=1):
         name = f"e{i}"
         for label in labels:
             if label in seen_labels:
-                return [], [], (
-                    f"uNF {nid} sends result '{label}' to two places ({seen_labels[label]}, "
-                    f"{name}); micronf-agent routes a label to one egress"
+                return (
+                    [],
+                    [],
+                    (
+                        f"uNF {nid} sends result '{label}' to two places ({seen_labels[label]}, "
+                        f"{name}); micronf-agent routes a label to one egress"
+                    ),
                 )
             seen_labels[label] = name
         if not labels:
@@ -199,11 +207,15 @@ def _egresses(
         eg: dict[str, Any] = {"name": name, "kind": kind, "ring": list(rings)}
         if labels:
             eg["label"] = list(labels)
-        egresses.append((eg, chains))
+        egresses.append((eg, served))
     if unlabelled > 1 and not node.shared:
-        return [], [], (
-            f"uNF {nid} copies every packet to {unlabelled} places; micronf-agent has no "
-            "multicast egress"
+        return (
+            [],
+            [],
+            (
+                f"uNF {nid} copies every packet to {unlabelled} places; micronf-agent has no "
+                "multicast egress"
+            ),
         )
     emap = []
     if node.shared:

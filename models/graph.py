@@ -252,10 +252,10 @@ class UnfGraph:
                 by_labels.setdefault((e.labels, e.chains), []).append(e.target)
             for members in by_labels.values():
                 groups[(n, tuple(sorted(members)))] = members
-        out = []
-        for (before, members), _ in sorted(groups.items()):
-            after = [e.target for e in self.successors(members[0]) if e.kind is EdgeKind.SYNC]
-            out.append((before, members, after[0] if after else ""))
+        out: list[tuple[str, tuple[str, ...], str]] = []
+        for before, group in sorted(groups):
+            after = [e.target for e in self.successors(group[0]) if e.kind is EdgeKind.SYNC]
+            out.append((before, group, after[0] if after else ""))
         return out
 
     # ------------------------------------------------------------------ output
@@ -268,11 +268,7 @@ class UnfGraph:
                     "id": n.id,
                     "class": n.unf_class,
                     **(
-                        {
-                            "parameter": [
-                                {"name": k, "value": list(v)} for k, v in n.parameters if v
-                            ]
-                        }
+                        {"parameter": [{"name": k, "value": list(v)} for k, v in n.parameters if v]}
                         if any(v for _, v in n.parameters)
                         else {}
                     ),

@@ -129,7 +129,9 @@ class GraphInterpreter:
 
 
 def run_all(
-    graph: UnfGraph, packets: Iterable[tuple[str, bytes]], order: Literal["forward", "reverse"] = "forward"
+    graph: UnfGraph,
+    packets: Iterable[tuple[str, bytes]],
+    order: Literal["forward", "reverse"] = "forward",
 ) -> tuple[list[Verdict], Mapping[str, dict[str, int]]]:
     """Verdicts of (chain, frame) pairs in order, and the stateful counters after them."""
     it = GraphInterpreter(graph)

@@ -92,9 +92,7 @@ def intent(draw: st.DrawFn, max_chains: int = 3) -> dict[str, Any]:
     chains = []
     for c in range(n_chains):
         n_vnf = draw(st.integers(1, 4))
-        vnfs = [
-            {"name": f"v{j}", "template": draw(st.sampled_from(names))} for j in range(n_vnf)
-        ]
+        vnfs = [{"name": f"v{j}", "template": draw(st.sampled_from(names))} for j in range(n_vnf)]
         chain: dict[str, Any] = {
             "name": f"c{c}",
             "vnf": vnfs,

@@ -20,6 +20,7 @@ import os
 from typing import Any
 
 import pytest
+from compiler_cases import intent, packets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,8 +32,6 @@ from micronf.models import Intent
 from micronf.models.graph import EdgeKind
 from micronf.models.interpreter import run_all
 from micronf.yang import Validator, validate_dict
-
-from compiler_cases import intent, packets
 
 settings.register_profile(
     "ci",
@@ -189,7 +188,13 @@ def test_a_wrong_parallelisation_is_caught(monkeypatch: pytest.MonkeyPatch) -> N
             ]
         },
         "micronf-sfc:agents": {
-            "agent": [{"name": "a", "numa-node": [{"id": 0, "core": [1]}], "port": [{"name": "p0"}, {"name": "p1"}]}]
+            "agent": [
+                {
+                    "name": "a",
+                    "numa-node": [{"id": 0, "core": [1]}],
+                    "port": [{"name": "p0"}, {"name": "p1"}],
+                }
+            ]
         },
         "micronf-sfc:chains": {
             "chain": [

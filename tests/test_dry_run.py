@@ -32,7 +32,12 @@ def test_paper_sfc_prints_graph_savings_placement_and_actions(micronf: Run, tmp_
     svg = tmp_path / "g.svg"
     run = micronf("dry-run", EXAMPLES / "paper-sfc.yaml", "--graph", svg)
     assert run.returncode == 0, run.stderr
-    for heading in ("Compiled graph (8 uNFs; naive 15)", "Optimisation report", "Placement", "Actions"):
+    for heading in (
+        "Compiled graph (8 uNFs; naive 15)",
+        "Optimisation report",
+        "Placement",
+        "Actions",
+    ):
         assert heading in run.stdout
     assert "15 naive -> 8 compiled: 7 removed" in run.stdout
     assert "monitor.classify: HttpClassifier" in run.stdout
@@ -141,7 +146,9 @@ def test_a_chain_without_ports_is_refused_at_dry_run(micronf: Run, tmp_path: Pat
     run = micronf("validate", _write(tmp_path, doc))
     assert run.returncode == 0  # a chain not attached to ports yet is valid intent ...
     run = micronf("dry-run", tmp_path / "intent.json")
-    _one_error(run, "chain[name='paper-sfc']/ingress", "names no ingress port")  # ... not deployable
+    _one_error(
+        run, "chain[name='paper-sfc']/ingress", "names no ingress port"
+    )  # ... not deployable
 
 
 def test_a_port_no_agent_has_is_a_leafref_error(micronf: Run, tmp_path: Path) -> None:
@@ -161,7 +168,9 @@ def test_usage_errors_exit_2(micronf: Run, tmp_path: Path) -> None:
 def test_measured_cycles_replace_descriptor_costs(micronf: Run, tmp_path: Path) -> None:
     cycles = tmp_path / "cycles.json"
     cycles.write_text(json.dumps({"processors": {"HttpClassifier": {"cycles_per_packet": 600}}}))
-    run = micronf("dry-run", "--json", "--cycles", cycles, "--share", "http=1", EXAMPLES / "paper-sfc.json")
+    run = micronf(
+        "dry-run", "--json", "--cycles", cycles, "--share", "http=1", EXAMPLES / "paper-sfc.json"
+    )
     report = json.loads(run.stdout)["report"]
     assert "HttpClassifier: measured" in report["cost_source"]
     # naive: two classifiers at 600; compiled: one

@@ -99,7 +99,9 @@ def test_a_uNF_over_one_core_starts_several_instances() -> None:
 
 
 def test_pins_and_numa_preference() -> None:
-    doc = _paper("1.0", **{"pin": [{"vnf": "app-fw", "node": "validate", "agent": "server-a", "core": 3}]})
+    doc = _paper(
+        "1.0", **{"pin": [{"vnf": "app-fw", "node": "validate", "agent": "server-a", "core": 3}]}
+    )
     doc["micronf-sfc:agents"]["agent"][0]["numa-node"] = [
         {"id": 0, "core": [1, 2]},
         {"id": 1, "core": [3, 4]},
@@ -113,7 +115,9 @@ def test_pins_and_numa_preference() -> None:
 
 
 def test_a_pin_to_a_core_the_agent_lacks_is_a_yang_error() -> None:
-    doc = _paper("1.0", **{"pin": [{"vnf": "app-fw", "node": "validate", "agent": "server-a", "core": 9}]})
+    doc = _paper(
+        "1.0", **{"pin": [{"vnf": "app-fw", "node": "validate", "agent": "server-a", "core": 9}]}
+    )
     with pytest.raises(Exception, match="the agent has no such core"):
         _intent(doc)
 
@@ -130,8 +134,17 @@ def test_actions_touch_only_what_changed() -> None:
         ("reconfigure", "unf paper-sfc.monitor.count")
     ]
     assert dry_run(old, old).actions == ()
-    removed = dry_run(_intent({"micronf-sfc:agents": PAPER["micronf-sfc:agents"], "micronf-sfc:chains": {"chain": [
-        {**PAPER["micronf-sfc:chains"]["chain"][0], "name": "other"}]}}), old)
+    removed = dry_run(
+        _intent(
+            {
+                "micronf-sfc:agents": PAPER["micronf-sfc:agents"],
+                "micronf-sfc:chains": {
+                    "chain": [{**PAPER["micronf-sfc:chains"]["chain"][0], "name": "other"}]
+                },
+            }
+        ),
+        old,
+    )
     ops = {a.operation for a in removed.actions}
     assert ops == {"connect", "deploy", "remove"}
 

@@ -99,7 +99,9 @@ class Compilation:
                     "chain": chain,
                     "cycles_naive": round(naive, 1),
                     "cycles_compiled": round(compiled, 1),
-                    "saving_percent": round(100.0 * (naive - compiled) / naive, 1) if naive else 0.0,
+                    "saving_percent": round(100.0 * (naive - compiled) / naive, 1)
+                    if naive
+                    else 0.0,
                 }
             )
         naive_avg = total_naive / weight_sum if weight_sum else 0.0

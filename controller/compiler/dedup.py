@@ -71,7 +71,9 @@ def _own(g: UnfGraph, node: GraphNode, chains: Collection[str]) -> bool:
     return not node.shared and node.chains[0] in chains
 
 
-def _io_hop(g: UnfGraph, tx: GraphNode, chains: Collection[str]) -> tuple[UnfGraph, Change] | Change | None:
+def _io_hop(
+    g: UnfGraph, tx: GraphNode, chains: Collection[str]
+) -> tuple[UnfGraph, Change] | Change | None:
     if tx.descriptor.role != "tx-service" or not _own(g, tx, chains):
         return None
     out = g.successors(tx.id)
@@ -112,9 +114,7 @@ def _between(g: UnfGraph, a: str, b: str) -> set[str]:
     return (g.reachable_from(a) & g.reaching(b)) - {a, b}
 
 
-def _retarget(
-    g: UnfGraph, a: GraphNode, b: GraphNode, between: set[str]
-) -> list[GraphEdge] | str:
+def _retarget(g: UnfGraph, a: GraphNode, b: GraphNode, between: set[str]) -> list[GraphEdge] | str:
     """New edges that bypass *b*, or why its results cannot be predicted per edge."""
     chain = b.chains[0]
     out = g.successors(b.id)
@@ -155,7 +155,9 @@ def _retarget(
     return new
 
 
-def _repeat(g: UnfGraph, b: GraphNode, chains: Collection[str], order: dict[str, int]) -> tuple[UnfGraph, Change] | list[Change]:
+def _repeat(
+    g: UnfGraph, b: GraphNode, chains: Collection[str], order: dict[str, int]
+) -> tuple[UnfGraph, Change] | list[Change]:
     if b.descriptor.is_io_service or not _own(g, b, chains):
         return []
     chain = b.chains[0]
@@ -172,22 +174,38 @@ def _repeat(g: UnfGraph, b: GraphNode, chains: Collection[str], order: dict[str,
         return []
     if b.descriptor.stateful:
         return [
-            Change(PASS, "kept", (earlier[0].id, b.id),
-                   f"{b.unf_class} is stateful: removing a repeat would change its counters",
-                   applied=False)
+            Change(
+                PASS,
+                "kept",
+                (earlier[0].id, b.id),
+                f"{b.unf_class} is stateful: removing a repeat would change its counters",
+                applied=False,
+            )
         ]
     if _writes(b):
         return [
-            Change(PASS, "kept", (earlier[0].id, b.id),
-                   f"{b.unf_class} writes {', '.join(_writes(b))}; its descriptor does not "
-                   "declare it idempotent", applied=False)
+            Change(
+                PASS,
+                "kept",
+                (earlier[0].id, b.id),
+                f"{b.unf_class} writes {', '.join(_writes(b))}; its descriptor does not "
+                "declare it idempotent",
+                applied=False,
+            )
         ]
     refusals: list[Change] = []
     entry = g.entries[chain]
     for a in sorted(earlier, key=lambda n: order[n.id]):
         if a.id != entry and b.id in g.reachable_from(entry, avoid=a.id):
-            refusals.append(Change(PASS, "kept", (a.id, b.id),
-                                   f"a path reaches {b.id} without passing {a.id}", applied=False))
+            refusals.append(
+                Change(
+                    PASS,
+                    "kept",
+                    (a.id, b.id),
+                    f"a path reaches {b.id} without passing {a.id}",
+                    applied=False,
+                )
+            )
             continue
         between = _between(g, a.id, b.id)
         region = between | {a.id, b.id}
@@ -197,8 +215,15 @@ def _repeat(g: UnfGraph, b: GraphNode, chains: Collection[str], order: dict[str,
             for e in g.successors(n)
             if e.target in region
         ):
-            refusals.append(Change(PASS, "kept", (a.id, b.id),
-                                   "shared or parallel uNFs lie between them", applied=False))
+            refusals.append(
+                Change(
+                    PASS,
+                    "kept",
+                    (a.id, b.id),
+                    "shared or parallel uNFs lie between them",
+                    applied=False,
+                )
+            )
             continue
         reads = set(_reads(b))
         writers = [
@@ -208,10 +233,16 @@ def _repeat(g: UnfGraph, b: GraphNode, chains: Collection[str], order: dict[str,
         ]
         if writers:
             who, what = writers[0]
-            refusals.append(Change(
-                PASS, "kept", (a.id, b.id),
-                f"{who} ({g.nodes[who].unf_class}) writes {', '.join(what)}, which "
-                f"{b.unf_class} reads", applied=False))
+            refusals.append(
+                Change(
+                    PASS,
+                    "kept",
+                    (a.id, b.id),
+                    f"{who} ({g.nodes[who].unf_class}) writes {', '.join(what)}, which "
+                    f"{b.unf_class} reads",
+                    applied=False,
+                )
+            )
             continue
         new_edges = _retarget(g, a, b, between)
         if isinstance(new_edges, str):

@@ -86,9 +86,7 @@ def _step(g: UnfGraph, chains: Collection[str]) -> tuple[UnfGraph, Change] | lis
         if group is not None:
             before, branch, sync = group
             members = [g.nodes[e.source] for e in sync]
-            why = unsafe(x) or next(
-                (c for m in members if (c := conflict(m, x)) is not None), None
-            )
+            why = unsafe(x) or next((c for m in members if (c := conflict(m, x)) is not None), None)
             if why is None and out is None:
                 why = f"{nid} has more than one way out"
             if why is None and out is not None and len(g.predecessors(out.target)) != 1:
@@ -101,11 +99,15 @@ def _step(g: UnfGraph, chains: Collection[str]) -> tuple[UnfGraph, Change] | lis
             assert out is not None
             edges = [e for e in g.edges if e not in sync and e != out]
             edges += [GraphEdge(m.id, out.target, (), (), EdgeKind.SYNC) for m in members]
-            edges.append(GraphEdge(before, nid, branch[0].labels, branch[0].chains, EdgeKind.BRANCH))
+            edges.append(
+                GraphEdge(before, nid, branch[0].labels, branch[0].chains, EdgeKind.BRANCH)
+            )
             edges.append(GraphEdge(nid, out.target, (), (), EdgeKind.SYNC))
             names = ", ".join(m.id for m in members)
             return g.with_changes(edges=edges), Change(
-                PASS, "parallelised", (*(m.id for m in members), nid),
+                PASS,
+                "parallelised",
+                (*(m.id for m in members), nid),
                 f"{nid} joins {names}: no drops, no labels, no conflicting access",
             )
         e_in = _single_ring(g.predecessors(nid), unlabelled=False)
@@ -131,7 +133,9 @@ def _step(g: UnfGraph, chains: Collection[str]) -> tuple[UnfGraph, Change] | lis
             edges.append(GraphEdge(e_in.source, m.id, e_in.labels, e_in.chains, EdgeKind.BRANCH))
             edges.append(GraphEdge(m.id, after.target, (), (), EdgeKind.SYNC))
         return g.with_changes(edges=edges), Change(
-            PASS, "parallelised", (x.id, y.id),
+            PASS,
+            "parallelised",
+            (x.id, y.id),
             "neither drops nor routes by label, and no layer is written by one and read "
             "by the other",
         )

@@ -231,7 +231,9 @@ def place(graph: UnfGraph, intent: Intent, model: CostModel) -> Placement:
             else:
                 target, forced = current, False
             if target not in states:
-                states[target] = _AgentState(intent.agents[target], _prefer(intent.agents[target], numa))
+                states[target] = _AgentState(
+                    intent.agents[target], _prefer(intent.agents[target], numa)
+                )
             need = cycles.get(nid, 0.0) / intent.agents[target].core_hz
             instances = max(chain.placement.min_instances, math.ceil(need - 1e-9) or 1)
             if instances > chain.placement.max_instances:
@@ -304,7 +306,9 @@ def _take(state: _AgentState, share: float, instances: int, pinned: int | None) 
     return cores
 
 
-def _tunnels(graph: UnfGraph, placed: Mapping[str, UnfPlacement], intent: Intent) -> tuple[Tunnel, ...]:
+def _tunnels(
+    graph: UnfGraph, placed: Mapping[str, UnfPlacement], intent: Intent
+) -> tuple[Tunnel, ...]:
     out: list[Tunnel] = []
     problems: list[Problem] = []
     for e in graph.edges:
