@@ -118,10 +118,8 @@ def show_graph(result: DryRunResult) -> list[Tree]:
             f"{escape(c.ingress_port)} ({escape(c.match.describe())}) -> egress "
             f"{escape(c.egress_agent or '?')}/{escape(c.egress_port)}"
         )
-        for nid in g.topological_order():
+        for nid in g.chain_order(chain):
             node = g.nodes[nid]
-            if chain not in node.chains:
-                continue
             outs = []
             for e in g.successors(nid):
                 if e.chains and chain not in e.chains:
@@ -182,8 +180,8 @@ def show_report(result: DryRunResult) -> None:
 def show_placement(result: DryRunResult) -> None:
     out.print("[bold]Placement[/]")
     by_agent: dict[str, dict[int, list[str]]] = {}
-    order = result.compilation.graph.topological_order()
-    for p in sorted(result.placement.unfs.values(), key=lambda p: order.index(p.unf)):
+    order = {n: i for i, n in enumerate(result.compilation.graph.topological_order())}
+    for p in sorted(result.placement.unfs.values(), key=lambda p: order[p.unf]):
         for core in sorted(set(p.cores)):
             by_agent.setdefault(p.agent, {}).setdefault(core, []).append(p.unf)
     for agent, cores in sorted(by_agent.items()):

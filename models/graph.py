@@ -25,6 +25,7 @@ order, so the same intent always gives byte-identical output.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -203,15 +204,16 @@ class UnfGraph:
         indeg = {n: 0 for n in self.nodes}
         for e in self.edges:
             indeg[e.target] += 1
-        ready = sorted(n for n, d in indeg.items() if d == 0)
+        ready = [n for n, d in indeg.items() if d == 0]
+        heapq.heapify(ready)
         order: list[str] = []
         while ready:
-            n = ready.pop(0)
+            n = heapq.heappop(ready)
             order.append(n)
             for e in self.successors(n):
                 indeg[e.target] -= 1
                 if indeg[e.target] == 0:
-                    ready.append(e.target)
+                    heapq.heappush(ready, e.target)
         if len(order) != len(self.nodes):
             stuck = sorted(n for n, d in indeg.items() if d > 0)
             raise ValueError(stuck[0])
@@ -239,8 +241,35 @@ class UnfGraph:
                     todo.append(e.source)
         return seen
 
-    def chain_nodes(self, chain: str) -> list[str]:
-        return [n.id for n in self.nodes.values() if chain in n.chains]
+    def chain_order(self, chain: str) -> list[str]:
+        """The nodes *chain*'s packets can reach, in processing order (by id among equals)."""
+        seen = {self.entries[chain]}
+        todo = [self.entries[chain]]
+        while todo:
+            n = todo.pop()
+            for e in self.successors(n):
+                if (not e.chains or chain in e.chains) and e.target not in seen:
+                    seen.add(e.target)
+                    todo.append(e.target)
+        indeg = dict.fromkeys(seen, 0)
+        for n in seen:
+            for e in self.successors(n):
+                if e.target in seen and (not e.chains or chain in e.chains):
+                    indeg[e.target] += 1
+        ready = [n for n, d in indeg.items() if d == 0]
+        heapq.heapify(ready)
+        order: list[str] = []
+        while ready:
+            n = heapq.heappop(ready)
+            order.append(n)
+            for e in self.successors(n):
+                if e.target in indeg and (not e.chains or chain in e.chains):
+                    indeg[e.target] -= 1
+                    if indeg[e.target] == 0:
+                        heapq.heappush(ready, e.target)
+        if len(order) != len(seen):
+            raise ValueError(min(n for n, d in indeg.items() if d > 0))
+        return order
 
     def parallel_groups(self) -> list[tuple[str, tuple[str, ...], str]]:
         """Every parallel group as (node before, members, node after)."""

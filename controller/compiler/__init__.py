@@ -45,6 +45,7 @@ __all__ = [
     "consolidate",
     "cycles_per_packet",
     "dedup",
+    "ingress_agents",
     "inline",
     "parallelize",
     "switches",
@@ -128,6 +129,18 @@ class Compilation:
         }
 
 
+def ingress_agents(intent: Intent) -> dict[str, str]:
+    """Chain -> the agent its traffic enters at ("" when the intent does not say)."""
+    out = {}
+    for name, chain in intent.chains.items():
+        agent = chain.ingress_agent
+        if agent is None and chain.ingress_port:
+            owners = [a.name for a in intent.agents.values() if chain.ingress_port in a.ports]
+            agent = owners[0] if len(owners) == 1 else None
+        out[name] = agent or ""
+    return out
+
+
 def _chain_round(g: UnfGraph, sw: Mapping[str, bool]) -> tuple[UnfGraph, list[Change]]:
     """dedup and parallelize on one chain's graph until neither changes it."""
     changes: list[Change] = []
@@ -175,7 +188,7 @@ def compile_intent(
     graph = UnfGraph.build(nodes, edges, entries)
     merge_on = [c for c in names if sw[c]["consolidate"]]
     if len(merge_on) > 1:
-        res: PassResult = consolidate(graph, merge_on)
+        res: PassResult = consolidate(graph, merge_on, ingress_agents(intent))
         graph = res.graph
         changes += res.changes
     return Compilation(naive, graph, tuple(changes), sw)

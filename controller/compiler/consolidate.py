@@ -13,13 +13,14 @@ keep to their own path. A uNF is consolidated only when
 * the micronf-agent model can express the merged routing: a result label
   goes to one egress only, so chains that route the same label to different
   uNFs keep their own instances;
-* the merged graph stays acyclic.
+* the merged graph stays acyclic;
+* the chains enter at the same agent (the caller says which).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from micronf.models.graph import EdgeKind, GraphEdge, GraphNode, Parameters, UnfGraph, make_id
 
@@ -40,13 +41,15 @@ def _candidate(g: UnfGraph, n: GraphNode, enabled: Collection[str]) -> bool:
     return ins_ok and all(e.kind is not EdgeKind.SYNC for e in g.successors(n.id))
 
 
-def _groups(g: UnfGraph, enabled: Collection[str]) -> tuple[list[Group], list[Change]]:
-    by_key: dict[tuple[str, Parameters], list[GraphNode]] = {}
+def _groups(
+    g: UnfGraph, enabled: Collection[str], affinity: Mapping[str, str]
+) -> tuple[list[Group], list[Change]]:
+    by_key: dict[tuple[str, tuple[str, Parameters]], list[GraphNode]] = {}
     stateful: dict[tuple[str, Parameters], list[GraphNode]] = {}
     refused: list[Change] = []
     for n in g.nodes.values():
         if _candidate(g, n, enabled):
-            by_key.setdefault(n.config_key, []).append(n)
+            by_key.setdefault((affinity.get(n.chains[0], ""), n.config_key), []).append(n)
         elif n.descriptor.stateful and not n.descriptor.is_io_service:
             stateful.setdefault(n.config_key, []).append(n)
     for nodes in stateful.values():
@@ -125,10 +128,19 @@ def _label_conflict(g: UnfGraph, node: str) -> str | None:
     return None
 
 
-def consolidate(g: UnfGraph, chains: Collection[str] | None = None) -> PassResult:
-    """Share identical stateless uNFs between *chains* (default: every chain)."""
+def consolidate(
+    g: UnfGraph,
+    chains: Collection[str] | None = None,
+    affinity: Mapping[str, str] | None = None,
+) -> PassResult:
+    """Share identical stateless uNFs between *chains* (default: every chain).
+
+    Only chains with the same *affinity* (chain -> the agent its traffic
+    enters at) share: an instance serving chains that enter elsewhere would
+    cost every packet a tunnel.
+    """
     enabled = set(g.entries) if chains is None else set(chains)
-    groups, refused = _groups(g, enabled)
+    groups, refused = _groups(g, enabled, affinity or {})
     while groups:
         merged = _merge(g, groups)
         bad: list[tuple[Group, str]] = []

@@ -44,7 +44,7 @@ class CostModel:
 def flows(graph: UnfGraph, chain: str, model: CostModel) -> dict[str, float]:
     """Share of *chain*'s packets that reach each uNF."""
     reach: dict[str, float] = {graph.entries[chain]: 1.0}
-    for nid in graph.topological_order():
+    for nid in graph.chain_order(chain):
         w = reach.get(nid, 0.0)
         if w == 0.0:
             continue

@@ -178,7 +178,6 @@ def place(graph: UnfGraph, intent: Intent, model: CostModel) -> Placement:
     states: dict[str, _AgentState] = {}
     cycles = _loads(graph, intent, model)
     placed: dict[str, UnfPlacement] = {}
-    order = graph.topological_order()
     for name in sorted(graph.entries):
         chain = intent.chains[name]
         base = chain_path(name)
@@ -207,7 +206,7 @@ def place(graph: UnfGraph, intent: Intent, model: CostModel) -> Placement:
             if a not in states:
                 states[a] = _AgentState(intent.agents[a], _prefer(intent.agents[a], numa))
         pins = {(p.vnf, p.node): p for p in chain.placement.pins}
-        nodes = [n for n in order if name in graph.nodes[n].chains and n not in placed]
+        nodes = [n for n in graph.chain_order(name) if n not in placed]
         spare_at_start = {a: states[a].spare() for a in allowed}
         need_total: dict[str, float] = {}
         current = in_agent
