@@ -110,7 +110,7 @@ def test_compiled_graph_is_a_fixed_point_and_deterministic(data: st.DataObject) 
             assert not res.applied, f"{name} still changes the compiled graph: {res.applied}"
     if sw["consolidate"]:
         res = consolidate(g, None, ingress_agents(it))
-            assert not res.applied, f"{name} still changes the compiled graph: {res.applied}"
+        assert not res.applied, f"consolidate still changes the compiled graph: {res.applied}"
 
 
 @given(st.data())
