@@ -18,18 +18,18 @@ identifiers derive from the intent only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from micronf.models import Intent
-from micronf.models.graph import GraphEdge, GraphNode, UnfGraph
+from micronf.models.graph import EdgeKind, GraphEdge, GraphNode, UnfGraph
 
 from .changes import Change, PassResult
 from .consolidate import consolidate
 from .cost import CostModel, cycles_per_packet
 from .dedup import dedup
-from .inline import inline, inline_chain
+from .inline import ChainShape, inline, inline_chain, shape_key
 from .parallelize import parallelize
 
 #: Passes that can be switched off, in the order they run.
@@ -161,12 +161,48 @@ def _chain_round(g: UnfGraph, sw: Mapping[str, bool]) -> tuple[UnfGraph, list[Ch
             return g, changes + list(refused)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """One chain's compiled graph in local ids, reusable for chains of the same shape."""
+
+    chain: str
+    nodes: tuple[str, ...]
+    edges: tuple[tuple[str, str, tuple[str, ...], EdgeKind], ...]
+    changes: tuple[Change, ...]
+
+
+def _localise(name: str, g: UnfGraph, changes: list[Change]) -> _Compiled | None:
+    prefix = name + "."
+    if any(not n.startswith(prefix) for n in g.nodes):
+        return None  # a shortened identifier: not reusable under another name
+    cut = len(prefix)
+    return _Compiled(
+        name,
+        tuple(n[cut:] for n in g.nodes),
+        tuple((e.source[cut:], e.target[cut:], e.labels, e.kind) for e in g.edges),
+        tuple(changes),
+    )
+
+
+def _rename_change(ch: Change, old: str, new: str, ids: list[str]) -> Change:
+    reason = ch.reason
+    for local in ids:
+        reason = reason.replace(f"{old}.{local}", f"{new}.{local}")
+    nodes = tuple(new + n[len(old) :] if n.startswith(old + ".") else n for n in ch.nodes)
+    return replace(ch, nodes=nodes, reason=reason)
+
+
 def compile_intent(
     intent: Intent,
     overrides: Mapping[str, bool] | None = None,
     chains: Iterable[str] | None = None,
 ) -> Compilation:
-    """Compile *chains* (default: all) of a validated intent."""
+    """Compile *chains* (default: all) of a validated intent.
+
+    Chains of one shape (same VNFs, templates, configuration, links and
+    switches) are compiled once; the others reuse the result under their
+    own names and ports, which is what keeps thousands of chains cheap.
+    """
     sw = switches(intent, overrides)
     names = sorted(intent.chains if chains is None else chains)
     nodes: list[GraphNode] = []
@@ -175,12 +211,30 @@ def compile_intent(
     naive_edges: list[GraphEdge] = []
     entries: dict[str, str] = {}
     changes: list[Change] = []
+    shapes: dict[Hashable, ChainShape] = {}
+    compiled: dict[Hashable, _Compiled | None] = {}
     for name in names:
-        n, e, entry = inline_chain(intent.chains[name], intent)
+        chain = intent.chains[name]
+        n, e, entry = inline_chain(chain, intent, shapes)
         naive_nodes += n
         naive_edges += e
         entries[name] = entry
+        key = (shape_key(chain), tuple(sorted(sw[name].items())))
+        done = compiled.get(key)
+        prefix = name + "."
+        if done is not None and all(x.id.startswith(prefix) for x in n):
+            by_local = {x.id[len(prefix) :]: x for x in n}
+            nodes += [by_local[local] for local in done.nodes]
+            edges += [
+                GraphEdge(prefix + a, prefix + b, labels, (), kind)
+                for a, b, labels, kind in done.edges
+            ]
+            ids = list(by_local)
+            changes += [_rename_change(c, done.chain, name, ids) for c in done.changes]
+            continue
         g, ch = _chain_round(UnfGraph.build(n, e, {name: entry}), sw[name])
+        if key not in compiled:
+            compiled[key] = _localise(name, g, ch)
         nodes += g.nodes.values()
         edges += g.edges
         changes += ch

@@ -82,6 +82,10 @@ def _groups(
     return groups, refused
 
 
+def _key(group: Group) -> tuple[str, ...]:
+    return tuple(n.id for n in group)
+
+
 def _merged_id(group: Group) -> str:
     digest = hashlib.sha1("\n".join(sorted(n.id for n in group)).encode()).hexdigest()[:8]
     return make_id("shared", group[0].unf_class, digest)
@@ -114,11 +118,13 @@ def _merge(g: UnfGraph, groups: list[Group]) -> UnfGraph:
     return g.with_changes(remove=rename, add=added, edges=edges, entries=entries)
 
 
-def _label_conflict(g: UnfGraph, node: str) -> str | None:
+def _label_conflict(g: UnfGraph, group: Group, rename: Mapping[str, str]) -> str | None:
+    """Why the merged node could not route by label in micronf-agent, or None."""
     where: dict[str, set[str]] = {}
-    for e in g.successors(node):
-        for label in e.labels:
-            where.setdefault(label, set()).add(e.target)
+    for n in group:
+        for e in g.successors(n.id):
+            for label in e.labels:
+                where.setdefault(label, set()).add(rename.get(e.target, e.target))
     for label, targets in sorted(where.items()):
         if len(targets) > 1:
             return (
@@ -126,6 +132,58 @@ def _label_conflict(g: UnfGraph, node: str) -> str | None:
                 f"({', '.join(sorted(targets))}); micronf-agent routes a label to one egress"
             )
     return None
+
+
+def _cycles(g: UnfGraph, rename: Mapping[str, str]) -> list[set[str]]:
+    """The strongly connected components (of more than one node) after renaming."""
+    succ: dict[str, list[str]] = {}
+    for e in g.edges:
+        s, t = rename.get(e.source, e.source), rename.get(e.target, e.target)
+        succ.setdefault(s, []).append(t)
+        succ.setdefault(t, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[set[str]] = []
+    counter = 0
+    for root in succ:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, i = work[-1]
+            if i < len(succ[node]):
+                work[-1] = (node, i + 1)
+                nxt = succ[node][i]
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                comp = set()
+                while True:
+                    x = stack.pop()
+                    on_stack.discard(x)
+                    comp.add(x)
+                    if x == node:
+                        break
+                if len(comp) > 1:
+                    out.append(comp)
+    return out
 
 
 def consolidate(
@@ -141,36 +199,36 @@ def consolidate(
     """
     enabled = set(g.entries) if chains is None else set(chains)
     groups, refused = _groups(g, enabled, affinity or {})
+    ids = {_key(gr): _merged_id(gr) for gr in groups}
     while groups:
-        merged = _merge(g, groups)
-        bad: list[tuple[Group, str]] = []
-        for group in groups:
-            why = _label_conflict(merged, _merged_id(group))
-            if why:
-                bad.append((group, why))
+        rename = {n.id: ids[_key(gr)] for gr in groups for n in gr}
+        bad = [(gr, why) for gr in groups if (why := _label_conflict(g, gr, rename))]
         if not bad:
-            try:
-                merged.topological_order()
-            except ValueError as exc:
-                stuck = str(exc)
-                culprit = next(
-                    (gr for gr in groups if _merged_id(gr) in merged.reaching(stuck)), groups[-1]
+            # per cycle, the smallest merge on it is given up; repeat until acyclic
+            by_id = {ids[_key(gr)]: gr for gr in groups}
+            for comp in _cycles(g, rename):
+                on_it = sorted(
+                    (by_id[m] for m in comp if m in by_id), key=lambda gr: (len(gr), ids[_key(gr)])
                 )
-                bad.append((culprit, "sharing one instance would close a cycle between the chains"))
+                if on_it:
+                    why = "sharing one instance would close a cycle between the chains"
+                    bad.append((on_it[0], why))
         if not bad:
-            changes = [
-                Change(
-                    PASS,
-                    "shared",
-                    (_merged_id(gr), *(n.id for n in gr)),
-                    f"same stateless {gr[0].unf_class} and configuration in chains "
-                    f"{', '.join(c for n in gr for c in n.chains)}: one instance, packets keep "
-                    "their chain's path by tag",
-                )
-                for gr in groups
-            ]
-            return PassResult(merged, tuple(changes) + tuple(refused))
+            break
         for group, why in bad:
             groups.remove(group)
             refused.append(Change(PASS, "kept", tuple(n.id for n in group), why, applied=False))
-    return PassResult(g, tuple(refused))
+    if not groups:
+        return PassResult(g, tuple(refused))
+    changes = [
+        Change(
+            PASS,
+            "shared",
+            (ids[_key(gr)], *(n.id for n in gr)),
+            f"same stateless {gr[0].unf_class} and configuration in chains "
+            f"{', '.join(c for n in gr for c in n.chains)}: one instance, packets keep "
+            "their chain's path by tag",
+        )
+        for gr in groups
+    ]
+    return PassResult(_merge(g, groups), tuple(changes) + tuple(refused))
