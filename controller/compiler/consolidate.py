@@ -82,10 +82,6 @@ def _groups(
     return groups, refused
 
 
-def _key(group: Group) -> tuple[str, ...]:
-    return tuple(n.id for n in group)
-
-
 def _merged_id(group: Group) -> str:
     digest = hashlib.sha1("\n".join(sorted(n.id for n in group)).encode()).hexdigest()[:8]
     return make_id("shared", group[0].unf_class, digest)
@@ -191,32 +187,44 @@ def consolidate(
     chains: Collection[str] | None = None,
     affinity: Mapping[str, str] | None = None,
 ) -> PassResult:
-    """Share identical stateless uNFs between *chains* (default: every chain).
+    """Share identical stateless uNFs between *chains* (default: every chain), to a fixed point.
 
     Only chains with the same *affinity* (chain -> the agent its traffic
     enters at) share: an instance serving chains that enter elsewhere would
-    cost every packet a tunnel.
+    cost every packet a tunnel. A round that gives merges up to break cycles
+    may give up more than it must; the next round takes what is left.
     """
+    applied: list[Change] = []
+    while True:
+        res = _round(g, chains, affinity)
+        if not res.applied:
+            return PassResult(g, tuple(applied) + res.refused)
+        g = res.graph
+        applied += res.applied
+
+
+def _round(
+    g: UnfGraph,
+    chains: Collection[str] | None = None,
+    affinity: Mapping[str, str] | None = None,
+) -> PassResult:
+    """One round of merges."""
     enabled = set(g.entries) if chains is None else set(chains)
-    groups, refused = _groups(g, enabled, affinity or {})
-    ids = {_key(gr): _merged_id(gr) for gr in groups}
+    found, refused = _groups(g, enabled, affinity or {})
+    groups = {_merged_id(gr): gr for gr in found}
     while groups:
-        rename = {n.id: ids[_key(gr)] for gr in groups for n in gr}
-        bad = [(gr, why) for gr in groups if (why := _label_conflict(g, gr, rename))]
+        rename = {n.id: mid for mid, gr in groups.items() for n in gr}
+        bad = [(mid, why) for mid, gr in groups.items() if (why := _label_conflict(g, gr, rename))]
         if not bad:
-            # per cycle, the smallest merge on it is given up; repeat until acyclic
-            by_id = {ids[_key(gr)]: gr for gr in groups}
+            # on each cycle, the smaller half of the merges on it is given up; repeat
             for comp in _cycles(g, rename):
-                on_it = sorted(
-                    (by_id[m] for m in comp if m in by_id), key=lambda gr: (len(gr), ids[_key(gr)])
-                )
-                if on_it:
-                    why = "sharing one instance would close a cycle between the chains"
-                    bad.append((on_it[0], why))
+                on_it = sorted((m for m in comp if m in groups), key=lambda m: (len(groups[m]), m))
+                why = "sharing one instance would close a cycle between the chains"
+                bad += [(m, why) for m in on_it[: max(1, len(on_it) // 2)]]
         if not bad:
             break
-        for group, why in bad:
-            groups.remove(group)
+        for mid, why in bad:
+            group = groups.pop(mid)
             refused.append(Change(PASS, "kept", tuple(n.id for n in group), why, applied=False))
     if not groups:
         return PassResult(g, tuple(refused))
@@ -224,11 +232,11 @@ def consolidate(
         Change(
             PASS,
             "shared",
-            (ids[_key(gr)], *(n.id for n in gr)),
+            (mid, *(n.id for n in gr)),
             f"same stateless {gr[0].unf_class} and configuration in chains "
             f"{', '.join(c for n in gr for c in n.chains)}: one instance, packets keep "
             "their chain's path by tag",
         )
-        for gr in groups
+        for mid, gr in groups.items()
     ]
-    return PassResult(_merge(g, groups), tuple(changes) + tuple(refused))
+    return PassResult(_merge(g, list(groups.values())), tuple(changes) + tuple(refused))

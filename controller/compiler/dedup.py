@@ -22,10 +22,10 @@ Only uNFs of one chain are touched; shared and parallel uNFs are left alone.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from micronf.models.catalog import LAYERS
-from micronf.models.graph import EdgeKind, GraphEdge, GraphNode, UnfGraph
+from micronf.models.graph import EdgeKind, GraphEdge, GraphNode, Parameters, UnfGraph
 
 from .changes import Change, PassResult
 
@@ -156,19 +156,19 @@ def _retarget(g: UnfGraph, a: GraphNode, b: GraphNode, between: set[str]) -> lis
 
 
 def _repeat(
-    g: UnfGraph, b: GraphNode, chains: Collection[str], order: dict[str, int]
+    g: UnfGraph,
+    b: GraphNode,
+    chains: Collection[str],
+    order: dict[str, int],
+    same: Mapping[tuple[str, Parameters], list[GraphNode]],
 ) -> tuple[UnfGraph, Change] | list[Change]:
     if b.descriptor.is_io_service or not _own(g, b, chains):
         return []
     chain = b.chains[0]
     earlier = [
         n
-        for n in g.nodes.values()
-        if n.id != b.id
-        and n.config_key == b.config_key
-        and not n.shared
-        and n.chains == b.chains
-        and order[n.id] < order[b.id]
+        for n in same.get(b.config_key, ())
+        if n.id != b.id and not n.shared and n.chains == b.chains and order[n.id] < order[b.id]
     ]
     if not earlier:
         return []
@@ -263,6 +263,9 @@ def dedup(g: UnfGraph, chains: Collection[str] | None = None) -> PassResult:
     applied: list[Change] = []
     while True:
         order = {n: i for i, n in enumerate(g.topological_order())}
+        same: dict[tuple[str, Parameters], list[GraphNode]] = {}
+        for n in g.nodes.values():
+            same.setdefault(n.config_key, []).append(n)
         refused: list[Change] = []
         step: tuple[UnfGraph, Change] | None = None
         for nid in order:
@@ -273,7 +276,7 @@ def dedup(g: UnfGraph, chains: Collection[str] | None = None) -> PassResult:
                 break
             if hop is not None:
                 refused.append(hop)
-            rep = _repeat(g, node, enabled, order)
+            rep = _repeat(g, node, enabled, order, same)
             if isinstance(rep, tuple):
                 step = rep
                 break
