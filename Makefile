@@ -21,7 +21,7 @@ YANG_DIR  := yang/modules
 OUR_YANG  := $(wildcard $(YANG_DIR)/micronf-*.yang)
 IETF_YANG := $(wildcard $(YANG_DIR)/ietf/*.yang)
 
-.PHONY: help setup apt venv hugepages demo test lint docs bench clean
+.PHONY: help setup apt venv hugepages demo test lint docs bench clean fuzz-compiler
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,8 +59,10 @@ hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK 
 		|| echo "warning: cannot mount hugetlbfs at /dev/hugepages"; \
 	echo ">> hugepages: $$(cat /proc/sys/vm/nr_hugepages) x 2 MiB, $$(mountpoint /dev/hugepages)"
 
-demo: setup  ## validate the example chains and show them expanded into uNFs
+demo: setup  ## validate the example chains, show them expanded, dry-run the paper's SFC
 	$(BIN)/micronf validate --show examples/*.yaml examples/*.xml examples/*.json
+	@mkdir -p build
+	$(BIN)/micronf dry-run examples/paper-sfc.yaml --graph build/paper-sfc.svg
 
 lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	$(BIN)/ruff check .
@@ -89,6 +91,11 @@ test: setup lint  ## set up, lint and run the whole test suite
 
 bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/results/)
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/compile.py
+	$(BIN)/python bench/sfc_savings.py
+
+fuzz-compiler: venv  ## long property-test run of the compiler (MICRONF_FUZZ_EXAMPLES, 1500)
+	MICRONF_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q tests/test_compiler_equivalence.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
