@@ -23,6 +23,7 @@ from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
 from . import dry_run as dry_run_command
+from . import revisions
 from .dataplane import app as dataplane_app
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
@@ -211,6 +212,7 @@ def validate(
 
 
 dry_run_command.register(app)
+revisions.register(app)
 
 
 def main() -> None:
