@@ -1,13 +1,17 @@
 """``micronf dry-run FILE...``: validate, compile, place and plan; change nothing.
 
-The files together are the new intent (later files win for entries with
-the same key). It is compiled, placed on the registered agents and planned
-against the current intent (none yet: the store is a later issue), and the
-command prints the compiled graph as a tree, the optimisation report, the
-placement and the actions; ``--json`` prints the same for machines and
-``--graph FILE`` draws naive and compiled graphs with Graphviz. Costs come
-from ``bench/results/processor_cycles.json`` when the data plane has
-measured them (or ``--cycles FILE``), else from the descriptors.
+The new intent is the files merged over the stored head revision (as
+``micronf apply`` would make it; ``--replace``: the files alone), and the
+current intent is that head revision. With no store (``--db``, else
+``MICRONF_DB``, else the default path, which must exist: a dry run creates
+nothing) the files together are the new intent and the current one is
+empty. The new intent is compiled, placed on the registered agents and
+planned against the current one, and the command prints the compiled
+graph as a tree, the optimisation report, the placement and the actions;
+``--json`` prints the same for machines and ``--graph FILE`` draws naive
+and compiled graphs with Graphviz. Costs come from
+``bench/results/processor_cycles.json`` when the data plane has measured
+them (or ``--cycles FILE``), else from the descriptors.
 
 Exit status: 0 when the intent can be deployed, 1 when it is invalid or
 cannot be placed, 2 on a usage error.
@@ -213,10 +217,49 @@ def show_actions(result: DryRunResult) -> None:
 # ------------------------------------------------------------------------ command
 
 
+def _existing_store(db: str | None) -> str | None:
+    """The store URL to read, or None when there is no store (a dry run creates none)."""
+    from micronf.controller.store import resolve_url
+
+    url = resolve_url(db)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None
+    return url
+
+
+def _from_store(
+    url: str, files: list[Path], fmt: str | None, replace: bool, as_json: bool
+) -> tuple[Intent, Intent | None, int, str]:
+    """(new intent, current intent, generation, what current is) from the store."""
+    from micronf.controller.intent import IntentService
+    from micronf.controller.store import Store, StoreError
+
+    validator = default_validator()
+    try:
+        with Store.open(url) as store:
+            svc = IntentService(store, validator)
+            formats = [preflight(path, fmt) for path in files]
+            inputs = [svc.read(p, f) for p, f in zip(files, formats, strict=True)]
+            plan = svc.plan(inputs, replace=replace)
+            base = plan.base
+    except StoreError as exc:
+        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        raise typer.Exit(1) from None
+    except ValidationFailed as failed:
+        _fail(failed.problems, as_json)
+    new = Intent.from_validated(plan.intent)
+    if base is None or not base.data:
+        return new, None, 1, "empty (no revision stored)"
+    current = Intent.from_validated(validator.validate(validator.from_dict(base.data)))
+    return new, current, base.number + 1, f"stored revision {base.number}"
+
+
 def run(
     files: list[Path],
     *,
     fmt: str | None = None,
+    db: str | None = None,
+    replace: bool = False,
     as_json: bool = False,
     graph: Path | None = None,
     passes: dict[str, bool] | None = None,
@@ -242,6 +285,27 @@ def run(
     if graph is not None and graph.parent and not graph.parent.is_dir():
         _usage(f"cannot write {str(graph)!r}: no such folder")
 
+    url = _existing_store(db)
+    if url is not None:
+        if any(is_stdin(p) for p in files):
+            _usage("a dry run against the store reads files, not standard input")
+        intent, current, generation, current_name = _from_store(url, files, fmt, replace, as_json)
+        if not as_json:
+            for path in files:
+                out.print(f"[green]✓[/] {escape(str(path))}: valid")
+            out.print(f"against {escape(current_name)}")
+        _finish(
+            intent,
+            current,
+            generation,
+            current_name,
+            files,
+            as_json,
+            graph,
+            passes,
+            cycles,
+            label_share,
+        )
     results = []
     for path in files:
         name = STDIN_SOURCE if is_stdin(path) else str(path)
@@ -255,7 +319,23 @@ def run(
             listed = f": {', '.join(chains)}" if chains else ""
             out.print(f"[green]✓[/] {escape(name)}: valid ({len(chains)} chain{plural}{listed})")
     data = results[0].data if len(results) == 1 else merge_intents(results)
-    intent = Intent.from_data(data)
+    _finish(
+        Intent.from_data(data), None, 1, "empty", files, as_json, graph, passes, cycles, label_share
+    )
+
+
+def _finish(
+    intent: Intent,
+    current: Intent | None,
+    generation: int,
+    current_name: str,
+    files: list[Path],
+    as_json: bool,
+    graph: Path | None,
+    passes: dict[str, bool] | None,
+    cycles: Path | None,
+    label_share: dict[str, float],
+) -> NoReturn:
     if not intent.chains:
         _fail(
             [Problem("the intent has no chains: nothing to compile", "/micronf-sfc:chains")],
@@ -271,7 +351,14 @@ def run(
             _usage(f"cannot read measured cycles from {source}: {exc}")
     model = CostModel(measured=measured, label_share=label_share)
     try:
-        result = dry_run(intent, None, overrides=passes, model=model)
+        result = dry_run(
+            intent,
+            current,
+            overrides=passes,
+            model=model,
+            generation=generation,
+            current_name=current_name,
+        )
         validator = default_validator(builtin_catalog=False)
         for desired in result.desired.values():
             validator.validate(validator.from_dict({"micronf-agent:agent": {"desired": desired}}))
@@ -345,6 +432,22 @@ def command(
         str | None,
         typer.Option("--format", help="Input format when the extension does not tell."),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="MICRONF_DB",
+            help=(
+                "The intent store to plan against: an SQLite file path or a postgresql:// URL "
+                "[default: $MICRONF_DB, else ~/.local/share/micronf/intent.db if it exists]"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="The files are the whole new intent (default: merged)."),
+    ] = False,
 ) -> None:
     """Validate, compile, place and plan against the current intent; change nothing.
 
@@ -358,6 +461,8 @@ def command(
     run(
         files,
         fmt=fmt,
+        db=db,
+        replace=replace,
         as_json=as_json,
         graph=graph,
         passes=passes,
