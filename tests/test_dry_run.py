@@ -189,3 +189,27 @@ def test_rpc_output_is_valid_micronf_sfc_dry_run_output() -> None:
         assert back["micronf-sfc:dry-run"]["report"]["unfs-naive"] == len(
             result.compilation.naive.nodes
         )
+
+
+def test_dry_run_plans_against_the_stored_revision(micronf: Run, tmp_path: Path) -> None:
+    db = tmp_path / "intent.db"
+    assert micronf("apply", "--db", db, EXAMPLES / "paper-sfc.yaml").returncode == 0
+    before = db.read_bytes()
+    run = micronf("dry-run", "--json", "--db", db, EXAMPLES / "paper-sfc-day2.yaml")
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["current"] == "stored revision 1"
+    # day 2 adds one filter rule: one uNF reconfigured, nothing else touched
+    assert [(a["operation"], a["target"]) for a in doc["actions"]] == [
+        ("reconfigure", "unf paper-sfc.edge-fw.filter")
+    ]
+    assert doc["desired"]["server-a"]["generation"] == "2"
+    assert db.read_bytes() == before  # a dry run stores nothing
+
+
+def test_dry_run_without_a_store_creates_none(micronf: Run, tmp_path: Path) -> None:
+    db = tmp_path / "none.db"
+    run = micronf("dry-run", "--json", "--db", db, EXAMPLES / "paper-sfc.yaml")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["current"] == "empty"
+    assert not db.exists()
