@@ -163,3 +163,14 @@ def test_check_graph_refuses_cycles_and_unrouted_results() -> None:
     loop = list(g.edges) + [GraphEdge("paper-sfc.app-fw.validate", "paper-sfc.edge-fw.check")]
     with pytest.raises(CompileError, match="cycle"):
         check_graph(UnfGraph.build(g.nodes.values(), loop, g.entries), it)
+
+
+def test_a_stateful_uNF_over_one_core_is_refused() -> None:
+    doc = _paper("20.0", **{"max-instances": 8})
+    doc["micronf-sfc:agents"]["agent"][0]["numa-node"] = [{"id": 0, "core": list(range(1, 17))}]
+    it = _intent(doc)
+    with pytest.raises(PlacementError) as exc:
+        place(compile_intent(it).graph, it, CostModel())
+    (problem,) = exc.value.problems
+    assert "paper-sfc.monitor.count (CountUrl) needs 1.2 cores" in problem.message
+    assert problem.app_tag == "micronf-cannot-scale"

@@ -234,7 +234,9 @@ def place(graph: UnfGraph, intent: Intent, model: CostModel) -> Placement:
                     intent.agents[target], _prefer(intent.agents[target], numa)
                 )
             need = cycles.get(nid, 0.0) / intent.agents[target].core_hz
-            instances = max(chain.placement.min_instances, math.ceil(need - 1e-9) or 1)
+            # min-instances applies to what can scale; stateful uNFs and packet I/O run once
+            floor = chain.placement.min_instances if node.descriptor.can_scale else 1
+            instances = max(floor, math.ceil(need - 1e-9) or 1)
             if instances > chain.placement.max_instances:
                 problems.append(
                     Problem(
@@ -242,6 +244,18 @@ def place(graph: UnfGraph, intent: Intent, model: CostModel) -> Placement:
                         f"rate: more than max-instances {chain.placement.max_instances}",
                         f"{base}/placement/max-instances",
                         "micronf-too-many-instances",
+                    )
+                )
+                failed = "instances"
+                break
+            if instances > 1 and not node.descriptor.can_scale:
+                problems.append(
+                    Problem(
+                        f"uNF {nid} ({node.unf_class}) needs {need:.1f} cores at the expected "
+                        "rate, but its class cannot run as several instances (stateful or "
+                        "packet I/O): lower expected-rate or split the traffic",
+                        f"{base}/placement/expected-rate",
+                        "micronf-cannot-scale",
                     )
                 )
                 failed = "instances"
