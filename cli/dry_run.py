@@ -125,9 +125,7 @@ def show_graph(result: DryRunResult) -> list[Tree]:
         for nid in g.chain_order(chain):
             node = g.nodes[nid]
             outs = []
-            for e in g.successors(nid):
-                if e.chains and chain not in e.chains:
-                    continue
+            for e in g.successors_of_chain(nid, chain):
                 tag = f" [{','.join(e.labels)}]" if e.labels else ""
                 kind = {"branch": " (branch)", "sync": " (sync)"}.get(e.kind.value, "")
                 outs.append(_short(e.target, chain) + tag + kind)

@@ -122,9 +122,17 @@ def check_graph(graph: UnfGraph, intent: Intent) -> None:
         out = graph.successors(node.id)
         if not out or not node.labels:
             continue
+        every: set[str] = set()
+        per_chain: dict[str, set[str]] = {}
+        for e in out:
+            labels = set(e.labels or node.labels)
+            if e.chains:
+                for c in e.chains:
+                    per_chain.setdefault(c, set()).update(labels)
+            else:
+                every |= labels
         for chain in node.chains:
-            taken = {lb for e in out if e.takes(None, chain) for lb in node.labels}
-            taken |= {lb for e in out if (not e.chains or chain in e.chains) for lb in e.labels}
+            taken = every | per_chain.get(chain, set())
             missing = [lb for lb in node.labels if lb not in taken]
             if missing:
                 origin = next(o for o in node.origins if o.chain == chain)

@@ -146,6 +146,13 @@ class UnfGraph:
     _pred: dict[str, list[GraphEdge]] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
+    # (node, chain) -> out-edges only that chain takes; edges without chains are in _succ_all
+    _succ_chain: dict[tuple[str, str], list[GraphEdge]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
+    _succ_all: dict[str, list[GraphEdge]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
 
     @classmethod
     def build(
@@ -170,16 +177,39 @@ class UnfGraph:
         )
         succ: dict[str, list[GraphEdge]] = {n: [] for n in node_map}
         pred: dict[str, list[GraphEdge]] = {n: [] for n in node_map}
+        by_chain: dict[tuple[str, str], list[GraphEdge]] = {}
+        unfiltered: dict[str, list[GraphEdge]] = {}
         for e in edge_list:
             succ[e.source].append(e)
             pred[e.target].append(e)
-        return cls(node_map, tuple(edge_list), dict(sorted(entries.items())), succ, pred)
+            if e.chains:
+                for c in e.chains:
+                    by_chain.setdefault((e.source, c), []).append(e)
+            else:
+                unfiltered.setdefault(e.source, []).append(e)
+        return cls(
+            node_map,
+            tuple(edge_list),
+            dict(sorted(entries.items())),
+            succ,
+            pred,
+            by_chain,
+            unfiltered,
+        )
 
     def successors(self, node_id: str) -> list[GraphEdge]:
         return self._succ.get(node_id, [])
 
     def predecessors(self, node_id: str) -> list[GraphEdge]:
         return self._pred.get(node_id, [])
+
+    def successors_of_chain(self, node_id: str, chain: str) -> list[GraphEdge]:
+        """Out-edges of *node_id* that packets of *chain* may take (in canonical order)."""
+        mine = self._succ_chain.get((node_id, chain))
+        every = self._succ_all.get(node_id, [])
+        if not mine:
+            return every
+        return sorted(every + mine) if every else mine
 
     def with_changes(
         self,
@@ -247,14 +277,14 @@ class UnfGraph:
         todo = [self.entries[chain]]
         while todo:
             n = todo.pop()
-            for e in self.successors(n):
-                if (not e.chains or chain in e.chains) and e.target not in seen:
+            for e in self.successors_of_chain(n, chain):
+                if e.target not in seen:
                     seen.add(e.target)
                     todo.append(e.target)
         indeg = dict.fromkeys(seen, 0)
         for n in seen:
-            for e in self.successors(n):
-                if e.target in seen and (not e.chains or chain in e.chains):
+            for e in self.successors_of_chain(n, chain):
+                if e.target in seen:
                     indeg[e.target] += 1
         ready = [n for n, d in indeg.items() if d == 0]
         heapq.heapify(ready)
@@ -262,8 +292,8 @@ class UnfGraph:
         while ready:
             n = heapq.heappop(ready)
             order.append(n)
-            for e in self.successors(n):
-                if e.target in indeg and (not e.chains or chain in e.chains):
+            for e in self.successors_of_chain(n, chain):
+                if e.target in indeg:
                     indeg[e.target] -= 1
                     if indeg[e.target] == 0:
                         heapq.heappush(ready, e.target)

@@ -49,8 +49,9 @@ def flows(graph: UnfGraph, chain: str, model: CostModel) -> dict[str, float]:
         if w == 0.0:
             continue
         node = graph.nodes[nid]
+        out = graph.successors_of_chain(nid, chain)
         for label, share in model.shares(node).items():
-            for e in graph.successors(nid):
+            for e in out:
                 if not e.takes(label, chain):
                     continue
                 part = w * share
@@ -65,6 +66,6 @@ def cycles_per_packet(graph: UnfGraph, chain: str, model: CostModel) -> float:
     total = 0.0
     for nid, w in reach.items():
         total += w * model.cycles(graph.nodes[nid])
-        hops = [e for e in graph.successors(nid) if e.kind is not EdgeKind.SYNC]
+        hops = [e for e in graph.successors_of_chain(nid, chain) if e.kind is not EdgeKind.SYNC]
         total += w * model.ring_hop * (1 if hops else 0)
     return total
