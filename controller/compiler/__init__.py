@@ -186,8 +186,9 @@ def _localise(name: str, g: UnfGraph, changes: list[Change]) -> _Compiled | None
 
 def _rename_change(ch: Change, old: str, new: str, ids: list[str]) -> Change:
     reason = ch.reason
-    for local in ids:
-        reason = reason.replace(f"{old}.{local}", f"{new}.{local}")
+    if old + "." in reason:
+        for local in ids:
+            reason = reason.replace(f"{old}.{local}", f"{new}.{local}")
     nodes = tuple(new + n[len(old) :] if n.startswith(old + ".") else n for n in ch.nodes)
     return replace(ch, nodes=nodes, reason=reason)
 

@@ -33,7 +33,7 @@ Group = tuple[GraphNode, ...]
 
 def _candidate(g: UnfGraph, n: GraphNode, enabled: Collection[str]) -> bool:
     d = n.descriptor
-    if d.is_io_service or d.stateful or not set(n.chains) <= set(enabled):
+    if d.is_io_service or d.stateful or not all(c in enabled for c in n.chains):
         return False
     # a member of a parallel group, or the node after one, stays with its chain;
     # the node before one may be shared (its branch egress is mapped per chain)
