@@ -61,7 +61,7 @@ hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK 
 
 DEMO_DB := build/demo/intent.db
 
-demo: setup  ## validate the examples, store them as revisions, show history and a diff
+demo: setup  ## validate the examples, store them as revisions, show history and a diff, run the example graph on DPDK
 	@echo ">> validate the example chains and show them expanded into uNFs"
 	$(BIN)/micronf validate --show examples/paper-sfc.yaml examples/paper-sfc.xml examples/paper-sfc.json
 	@echo ">> store day 1 and day 2 of the paper chain in a fresh store ($(DEMO_DB))"
@@ -70,8 +70,11 @@ demo: setup  ## validate the examples, store them as revisions, show history and
 	$(BIN)/micronf apply --db $(DEMO_DB) --label day-2 --comment "deny telnet" examples/paper-sfc-day2.yaml
 	$(BIN)/micronf history --db $(DEMO_DB)
 	$(BIN)/micronf diff --db $(DEMO_DB) 2
-	@echo ">> dry-run the paper's SFC: compiled graph, savings, placement, actions; picture"
+	@echo ">> run the example graph on the example trace (DPDK)"
 	@mkdir -p build
+	$(BIN)/micronf dataplane run examples/agent/desired-server-a.json \
+		--rx port0=examples/traces/http-sqli.pcap --tx port1=build/demo-out.pcap
+	@echo ">> dry-run the paper's SFC: compiled graph, savings, placement, actions; picture"
 	$(BIN)/micronf dry-run examples/paper-sfc.yaml --graph build/paper-sfc.svg
 
 lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
@@ -101,6 +104,10 @@ test: setup lint  ## set up, lint and run the whole test suite
 
 bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/results/)
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/hop_cost.py
+	$(BIN)/python bench/floor.py
+	$(BIN)/python bench/fig10_pipeline_vs_rtc.py
+	$(BIN)/python bench/processor_cycles.py
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/sfc_savings.py
 
@@ -109,3 +116,18 @@ fuzz-compiler: venv  ## long property-test run of the compiler (MICRONF_FUZZ_EXA
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+
+# Fuzzing needs clang and libFuzzer, installed here only: `make test` does not.
+FUZZ_RUNS ?= 1000000
+FUZZ_APT := clang libclang-rt-14-dev
+.PHONY: fuzz fuzz-tools
+
+fuzz-tools:  ## clang and libFuzzer (for make fuzz only)
+	@missing=$$(for p in $(FUZZ_APT); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo ">> fuzz tools present"; fi
+
+fuzz: venv fuzz-tools  ## libFuzzer + ASan/UBSan on every packet processor, $(FUZZ_RUNS) inputs each
+	FUZZ_RUNS=$(FUZZ_RUNS) bash fuzz/run.sh

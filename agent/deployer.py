@@ -161,7 +161,7 @@ def plan(
     rings = {r["name"]: int(r.get("size", 1024)) for r in desired.get("ring", [])}
     readers: dict[str, list[str]] = {r: [] for r in rings}
     writers: dict[str, list[str]] = {r: [] for r in rings}
-    port_readers: set[str] = set()
+    port_readers: dict[str, str] = {}
     port_writers: set[str] = set()
     classifier = desired.get("classifier", [])
     plans: list[UnfPlan] = []
@@ -194,7 +194,7 @@ def plan(
         ing = unf.get("ingress", {})
         kind = ing.get("kind", "ring")
         if kind == "port":
-            port_readers.add(ing["port"])
+            port_readers.setdefault(ing["port"], uid)
         else:
             readers[ing["ring"]].append(uid)
         labels: tuple[str, ...] | None = None
@@ -288,11 +288,11 @@ def plan(
             raise DeployError(
                 f"port '{name}' is read by the graph but no trace is given for it "
                 f"(--rx {name}=FILE)",
-                f"{DESIRED}/unf",
+                f"{_unf_path(port_readers[name])}/ingress/port",
                 "micronf-port-unbound",
             )
     for name in sorted(bound):
-        if name not in port_readers | port_writers:
+        if name not in port_readers and name not in port_writers:
             raise DeployError(
                 f"port '{name}' is not a port of the graph",
                 f"{DESIRED}/unf",
@@ -304,13 +304,12 @@ def plan(
                 f"{DESIRED}/unf",
                 "micronf-port-unknown",
             )
-    all_ports = tuple(bound.get(n, PortBinding(n)) for n in sorted(port_readers | port_writers))
+    all_ports = tuple(bound.get(n, PortBinding(n)) for n in sorted({*port_readers, *port_writers}))
     return Plan(
         generation=int(desired.get("generation", 0)),
         rings=tuple(RingPlan(r, rings[r], len(writers[r]) > 1) for r in rings),
         ports=all_ports,
-        # Downstream first: a uNF starts only once whatever it writes is read.
-        unfs=tuple(sorted(plans, key=lambda u: u.reads_port)),
+        unfs=tuple(plans),
     )
 
 
@@ -339,7 +338,9 @@ class Deployment:
             self.port_ids[port.name] = rt.add_port(port.device, port.devargs)
         for ring in self.plan.rings:
             rt.create_ring(ring.name, ring.size, multi_producer=ring.multi_producer)
-        for u in self.plan.unfs:
+        # Downstream first: the Rx services start last, once every ring has
+        # its reader, so that no packet of the trace meets a ring nobody drains.
+        for u in sorted(self.plan.unfs, key=lambda u: u.reads_port):
             spec = self._spec(u)
             proc = rt.start_unf(spec)
             self.instances.append(
@@ -400,7 +401,8 @@ class Deployment:
     def rows(self) -> list[dict[str, Any]]:
         """Per instance: counters and cycles per packet, for the table and --json."""
         rows = []
-        for inst in self.instances:
+        order = {u.id: i for i, u in enumerate(self.plan.unfs)}
+        for inst in sorted(self.instances, key=lambda i: (order[i.unf], i.index)):
             c = self.runtime.counters(inst.process)
             dropped = c.dropped + sum(c.egress_drops.values())
             rows.append(

@@ -13,6 +13,7 @@ hugepage files are removed whatever happens.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -27,6 +28,7 @@ from micronf.agent.deployer import DeployError, Deployment, PortBinding, plan
 from micronf.dataplane import DataplaneError, Runtime
 from micronf.dataplane.pcap import count_packets
 from micronf.yang import Problem, ValidationFailed
+from micronf.yang.locate import line_of
 
 from .intake import UsageError, load_file, preflight
 
@@ -43,9 +45,14 @@ out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 
 
-def _fail(problem: Problem, source: str) -> NoReturn:
-    err.print(f"[red]✗[/] {escape(problem.located(source).format())}")
+def _fail(problem: Problem, source: str, text: bytes | None = None, fmt: str = "json") -> NoReturn:
+    line = line_of(text, fmt, problem.path) if text is not None and problem.path else None
+    err.print(f"[red]✗[/] {escape(problem.located(source, line).format())}")
     raise typer.Exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _bindings(rx: list[str], tx: list[str]) -> list[PortBinding]:
@@ -122,12 +129,14 @@ def run(
             validated.data, bindings, idle_sleep_us=idle_sleep_us, deadline_s=timeout + 30
         )
     except DeployError as exc:
-        _fail(exc.problem, source)
+        _fail(exc.problem, source, desired.read_bytes(), fmt)
 
     runtime = Runtime(mbufs=mbufs)
     deployment = Deployment(runtime, the_plan)
     complete = False
     failure: str | None = None
+    # SIGTERM unwinds like Ctrl-C, so that the finally below frees DPDK.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         runtime.start()
         deployment.start()
@@ -148,21 +157,25 @@ def run(
                     timeout=timeout,
                     progress=lambda got, want: bar.update(task, completed=got),
                 )
-        failed = deployment.failed()
-        if failed:
-            f = failed[0]
+        dead = deployment.failed()
+        if dead:
+            f = dead[0]
             failure = (
                 f"uNF {f.unf}[{f.index}] failed (exit status {f.process.process.returncode}); "
                 f"{f.process.reclaimed} mbufs reclaimed, {f.process.lost} lost"
             )
         elif not complete:
             failure = f"the run did not complete within {timeout:g} s"
-        rows = deployment.rows()
-        pool = runtime.mempool()
         deployment.stop()
+        rows = deployment.rows()  # after the stop: final counters and exit status
+        pool = runtime.mempool()
     except DataplaneError as exc:
         runtime.stop()
         _fail(Problem(str(exc), app_tag="micronf-dataplane"), source)
+    except KeyboardInterrupt:
+        runtime.stop()
+        err.print("interrupted")
+        raise typer.Exit(130) from None
     finally:
         runtime.stop()
 

@@ -161,3 +161,30 @@ class Harness:
         ):
             raise HarnessError(ffi.string(err).decode())
         return int(cycles[0])
+
+
+def instance_names(
+    unf_class: str, params: Mapping[str, Sequence[str]]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(result names, counter names) of ``unf_class`` with ``params``, as its C init sees them.
+
+    Counters past the descriptor's static ones depend on parameters (CountUrl's
+    ``url:PATTERN``, PacketSizeCounter's bins, FlowLoadBalancer's back-ends);
+    RxService's results are its classifier entries. Needs no mbuf pool; raises
+    HarnessError with the processor's message when it refuses ``params``.
+    """
+    blob = _param_blob(params)
+    labels = ffi.new("char[]", 8192)
+    counters = ffi.new("char[]", 8192)
+    err = ffi.new("char[]", ERR_LEN)
+    ret = lib.unf_instance_names(
+        unf_class.encode(), blob, len(blob), labels, 8192, counters, 8192, err, ERR_LEN
+    )
+    if ret < 0:
+        raise HarnessError(f"{unf_class}: {ffi.string(err).decode()}")
+    return _names(labels), _names(counters)
+
+
+def _names(buf: Any) -> tuple[str, ...]:
+    raw = bytes(ffi.buffer(buf))
+    return tuple(n.decode() for n in raw.split(b"\0\0", 1)[0].split(b"\0") if n)

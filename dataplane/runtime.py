@@ -233,7 +233,8 @@ class Runtime:
             remove_prefix_files(self.prefix)
             raise DataplaneError(message)
         self.started = True
-        self._logdir = Path(tempfile.mkdtemp(prefix=f"{self.prefix}-log-"))
+        # Short on purpose: pcap paths become links in here (see _short_paths).
+        self._logdir = Path(tempfile.mkdtemp(prefix="mnf", dir="/tmp"))
         atexit.register(self.stop)
         return self
 
@@ -311,10 +312,36 @@ class Runtime:
         """Create a virtual ethdev (``net_pcap0``, ``net_ring0``, ``net_null0``...)
         with one Rx and one Tx queue, started; returns its port id."""
         self._need()
+        devargs = self._short_paths(devargs)
         err = _err()
         port = _check(lib.unf_port_add(name.encode(), devargs.encode(), err, 256), err)
         self.ports[name] = port
         return port
+
+    # DPDK passes a vdev's arguments to secondary processes truncated to 63
+    # bytes, so that a worker would open another file than the primary: file
+    # arguments become short symbolic links in the runtime's own directory.
+    _FILE_ARGS = ("rx_pcap", "tx_pcap", "rx_iface", "tx_iface")
+    _DEVARGS_MAX = 63
+
+    def _short_paths(self, devargs: str) -> str:
+        assert self._logdir is not None
+        out = []
+        for item in filter(None, devargs.split(",")):
+            key, sep, value = item.partition("=")
+            if sep and key in self._FILE_ARGS and key.endswith("pcap"):
+                link = self._logdir / str(len(list(self._logdir.glob("f*"))))
+                link = link.with_name(f"f{link.name}")
+                link.symlink_to(Path(value).absolute())
+                value = str(link)
+            out.append(f"{key}={value}" if sep else key)
+        short = ",".join(out)
+        if len(short) > self._DEVARGS_MAX:
+            raise DataplaneError(
+                f"device arguments '{short}' are longer than DPDK multi-process allows "
+                f"({self._DEVARGS_MAX} bytes)"
+            )
+        return short
 
     def remove_port(self, name: str) -> None:
         """Stop and close a port (a pcap dumper is flushed and closed here)."""
@@ -327,7 +354,10 @@ class Runtime:
         return Mempool(size=int(lib.unf_mempool_size()), in_use=int(lib.unf_mempool_in_use()))
 
     def inject(self, ring: str, packets: Sequence[bytes]) -> int:
-        """Copy packets into fresh mbufs on a ring (tests, replay); returns how many fit."""
+        """Copy packets into fresh mbufs on a ring (tests, replay); returns how many fit.
+
+        The primary becomes a producer of the ring: a single-producer ring must
+        have no other producer while this runs."""
         self._need()
         if not packets:
             return 0

@@ -12,9 +12,25 @@ on stderr).
 
 from __future__ import annotations
 
+import ctypes
+import os
 import sys
 
 from ._unf import ffi, lib
+
+_PR_SET_PDEATHSIG = 1
+_SIGKILL = 9
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive its primary (killed or crashed): the kernel
+    kills it when the primary goes; its hugepage files are then removed by
+    the next runtime that starts (see clean_stale_prefixes)."""
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
+    if os.getppid() != parent or parent == 1:
+        os._exit(1)
 
 
 def main(argv: list[str]) -> int:
@@ -23,6 +39,7 @@ def main(argv: list[str]) -> int:
             "usage: python -m micronf.dataplane.worker PREFIX SLOT LCORE CPU [LOG]", file=sys.stderr
         )
         return 2
+    _die_with_parent()
     prefix, slot, lcore, cpu = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     log_level = argv[4] if len(argv) > 4 else "error"
     args = [

@@ -33,6 +33,15 @@ int unf_harness_bench(struct unf_harness *h, const uint8_t *data, const uint32_t
 unsigned unf_harness_pool_in_use(void);
 uint64_t unf_harness_tsc_hz(void);
 
+/* The result and counter names of an instance of unf_class with these
+ * parameters (its init run on a scratch state, then fini; no mbuf pool needed),
+ * each list as "name\0name\0...\0"; -1 with the processor's message when it
+ * refuses the parameters.  The primary names CountUrl's per-pattern counters,
+ * PacketSizeCounter's bins and RxService's outputs with it. */
+int unf_instance_names(const char *unf_class, const char *params, size_t params_len,
+		       char *labels, size_t labels_len, char *counters, size_t counters_len,
+		       char *err, size_t errlen);
+
 struct unf_descriptor;
 /* The registry (dataplane/processors/registry.c) alone, without test processors. */
 unsigned unf_harness_registry_size(void);

@@ -7,7 +7,8 @@
  * built-in catalog (yang/catalog/builtin.json is generated from it).
  *
  * A processor only decides: for each packet of a batch it writes a result
- * (a label index into descriptor->labels, or UNF_RESULT_DROP).  The runtime
+ * (a label index into descriptor->labels, or into the instance's
+ * dynamic_labels, or UNF_RESULT_DROP).  The runtime
  * moves the packet to the egress port mapped to that label, or frees it.
  * A processor never knows which port it is attached to.
  */
@@ -80,7 +81,8 @@ struct unf_descriptor {
 	void (*fini)(void *state);
 	/* Decide every packet of the batch: results[i] = label index or UNF_RESULT_DROP.
 	 * prefetch: distance in packets to prefetch ahead (0 = off); use
-	 * unf_prefetch_ahead() at the top of the per-packet loop. */
+	 * unf_prefetch_ahead() (dataplane/processors/unf_pkt.h) at the top of the
+	 * per-packet loop. */
 	void (*process_batch)(void *state, const struct unf_config *cfg, struct rte_mbuf **pkts,
 			      uint16_t n, uint8_t *results, uint16_t prefetch);
 

@@ -25,7 +25,7 @@
 #define UNF_DYNFIELD_NAME "micronf_dynfield"
 
 #define UNF_MAX_SLOTS 64
-#define UNF_MAX_STAGES 8   /* processor classes fused in one loop */
+#define UNF_MAX_STAGES 16  /* processor classes fused in one loop */
 #define UNF_MAX_EGRESS 8   /* egress ports of one uNF */
 #define UNF_MAX_TARGETS 16 /* rings behind one branch / load-balanced egress */
 #define UNF_MAX_TAGS 16    /* egress-map entries (chains sharing one uNF) */

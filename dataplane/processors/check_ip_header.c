@@ -30,7 +30,7 @@ static void process_batch(void *state, const struct unf_config *cfg, struct rte_
 
 		unf_prefetch_ahead(pkts, i, n, prefetch);
 		results[i] = UNF_RESULT_DROP;
-		unf_parse(m, &p);
+		unf_parse_l3(m, &p);
 		if (p.status != UNF_L3_OK) {
 			cfg->counters[status_counter[p.status]]++;
 			continue;

@@ -110,8 +110,8 @@ static int parse_blob(struct unf_harness *h, const char *blob, size_t len, char 
 	return 0;
 }
 
-struct unf_harness *unf_harness_new(const char *unf_class, const char *params, size_t params_len,
-				    char *err, size_t errlen)
+static struct unf_harness *instance_new(const char *unf_class, const char *params,
+					size_t params_len, char *err, size_t errlen)
 {
 	struct unf_harness *h;
 	const struct unf_descriptor *d = unf_registry_find(unf_class);
@@ -120,8 +120,6 @@ struct unf_harness *unf_harness_new(const char *unf_class, const char *params, s
 		snprintf(err, errlen, "unknown uNF class '%s'", unf_class);
 		return NULL;
 	}
-	if (need_pool(err, errlen) < 0)
-		return NULL;
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
@@ -142,6 +140,56 @@ struct unf_harness *unf_harness_new(const char *unf_class, const char *params, s
 fail:
 	unf_harness_free(h);
 	return NULL;
+}
+
+struct unf_harness *unf_harness_new(const char *unf_class, const char *params, size_t params_len,
+				    char *err, size_t errlen)
+{
+	if (need_pool(err, errlen) < 0)
+		return NULL;
+	return instance_new(unf_class, params, params_len, err, errlen);
+}
+
+static int put_names(const char **names, unsigned n, char *out, size_t len, char *err,
+		     size_t errlen)
+{
+	size_t off = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(names[i]) + 1;
+
+		if (off + l + 1 > len) {
+			snprintf(err, errlen, "names longer than %zu bytes", len);
+			return -1;
+		}
+		memcpy(out + off, names[i], l);
+		off += l;
+	}
+	out[off] = '\0';
+	return 0;
+}
+
+int unf_instance_names(const char *unf_class, const char *params, size_t params_len,
+		       char *labels, size_t labels_len, char *counters, size_t counters_len,
+		       char *err, size_t errlen)
+{
+	const char *names[256];
+	uint64_t values[UNF_MAX_COUNTERS];
+	unsigned n;
+	int ret;
+	struct unf_harness *h = instance_new(unf_class, params, params_len, err, errlen);
+
+	if (!h)
+		return -1;
+	n = unf_harness_labels(h, names, 256);
+	ret = put_names(names, n < 256 ? n : 256, labels, labels_len, err, errlen);
+	if (ret == 0) {
+		n = unf_harness_counters(h, names, values, UNF_MAX_COUNTERS);
+		ret = put_names(names, n, counters, counters_len, err, errlen);
+	}
+	unf_harness_free(h);
+	return ret;
 }
 
 void unf_harness_free(struct unf_harness *h)

@@ -23,7 +23,7 @@ static void process_batch(void *state, const struct unf_config *cfg, struct rte_
 
 		unf_prefetch_ahead(pkts, i, n, prefetch);
 		results[i] = 0;
-		unf_parse(m, &p);
+		unf_parse_l3(m, &p);
 		if (p.status != UNF_L3_OK) {
 			cfg->counters[C_NOT_IPV4]++;
 			continue;

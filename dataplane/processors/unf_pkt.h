@@ -119,7 +119,10 @@ static inline int32_t unf_l3_offset(const struct rte_mbuf *m)
 	return etype == UNF_ETHERTYPE_IPV4 ? off : -1;
 }
 
-static inline void unf_parse(const struct rte_mbuf *m, struct unf_parsed *p)
+/* Layer 3 only (l4 and payload stay -1): for processors that need no more. */
+static inline void unf_parse_l3(const struct rte_mbuf *m, struct unf_parsed *p);
+
+static inline void unf_parse_to(const struct rte_mbuf *m, struct unf_parsed *p, bool l4_too)
 {
 	uint8_t buf[60];
 	const uint8_t *ip, *l4;
@@ -162,7 +165,7 @@ static inline void unf_parse(const struct rte_mbuf *m, struct unf_parsed *p)
 	p->src = unf_be32(ip + 12);
 	p->dst = unf_be32(ip + 16);
 	l4off = (uint32_t)l3 + p->ihl;
-	if (!p->first_fragment || p->ip_end < l4off)
+	if (!l4_too || !p->first_fragment || p->ip_end < l4off)
 		return;
 	if (p->proto == UNF_PROTO_TCP && p->ip_end - l4off >= 20) {
 		uint32_t doff;
@@ -182,6 +185,16 @@ static inline void unf_parse(const struct rte_mbuf *m, struct unf_parsed *p)
 		p->dport = unf_be16(l4 + 2);
 		p->payload = (int32_t)(l4off + 8);
 	}
+}
+
+static inline void unf_parse(const struct rte_mbuf *m, struct unf_parsed *p)
+{
+	unf_parse_to(m, p, true);
+}
+
+static inline void unf_parse_l3(const struct rte_mbuf *m, struct unf_parsed *p)
+{
+	unf_parse_to(m, p, false);
 }
 
 /* Internet checksum (RFC 1071) of len bytes: 0 when a header with its checksum is right. */

@@ -282,7 +282,8 @@ unsigned unf_mempool_size(void)
 	return pool == NULL ? 0 : pool->size;
 }
 
-/* After a worker died: give back the mbufs it held, when ownership is
+/* After a worker ended (it must not run any more): flush its mempool cache;
+ * if it died, also give back the mbufs it held, when ownership is
  * unambiguous (phase 1); returns how many were freed, or -(held) when they
  * could only be counted (phase 2: killed while handing them to egress ports). */
 int unf_slot_reclaim(unsigned index)
@@ -292,6 +293,10 @@ int unf_slot_reclaim(unsigned index)
 
 	if (s == NULL)
 		return 0;
+	/* The worker's lcore cache is in shared memory: give its mbufs back to
+	 * the common pool, or they stay stranded until that lcore id runs again. */
+	if (pool != NULL && pool->cache_size && s->lcore < RTE_MAX_LCORE)
+		rte_mempool_cache_flush(rte_mempool_default_cache(pool, s->lcore), pool);
 	n = s->inflight_n;
 	if (n > UNF_MAX_BURST)
 		n = 0;

@@ -10,6 +10,7 @@
 
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
@@ -207,7 +208,46 @@ static const struct unf_descriptor test_busy = {
 	.process_batch = busy_batch,
 };
 
+/* TestTtlReset: sets an IPv4 TTL back to 64 (checksum recomputed), so that
+ * packets can circulate in a closed benchmark loop of TTL decrementers. */
+static void ttl_reset_batch(void *state, const struct unf_config *cfg, struct rte_mbuf **pkts,
+			    uint16_t n, uint8_t *results, uint16_t prefetch)
+{
+	uint16_t i;
+
+	(void)state;
+	(void)prefetch;
+	for (i = 0; i < n; i++) {
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+
+		results[i] = 0;
+		if (rte_pktmbuf_data_len(pkts[i]) >= sizeof(*eth) + sizeof(struct rte_ipv4_hdr) &&
+		    eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+			ip->time_to_live = 64;
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
+	}
+	cfg->counters[0] += n;
+}
+
+static const char *const ttl_reset_counters[] = {"packets"};
+
+static const struct unf_descriptor test_ttl_reset = {
+	.unf_class = "TestTtlReset",
+	.help = "test: IPv4 TTL back to 64",
+	.can_scale = true,
+	.access = {UNF_ACCESS_NOP, UNF_ACCESS_READ_WRITE, UNF_ACCESS_NOP, UNF_ACCESS_NOP},
+	.cost = 20,
+	.n_counters = 1,
+	.counter_names = ttl_reset_counters,
+	.process_batch = ttl_reset_batch,
+};
+
 const struct unf_descriptor *const unf_test_processors[] = {
+	&test_ttl_reset,
 	&test_macswap,
 	&test_selector,
 	&test_tagger,

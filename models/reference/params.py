@@ -38,7 +38,8 @@ def resolve(unf_class: str, given: Mapping[str, Sequence[str]]) -> dict[str, tup
             raise ParameterError(f"{unf_class}: unknown parameter '{name}'")
     out: dict[str, tuple[str, ...]] = {}
     for name, spec in specs.items():
-        values = tuple(given[name]) if name in given else tuple(spec.get("default", []))
+        # No values is the same as not given (the C side sees no value either).
+        values = tuple(given[name]) if given.get(name) else tuple(spec.get("default", []))
         if not values and spec.get("mandatory", False):
             raise ParameterError(f"{unf_class}: parameter '{name}' is mandatory")
         if len(values) > 1 and not spec.get("multi-valued", False):
@@ -52,7 +53,7 @@ def resolve(unf_class: str, given: Mapping[str, Sequence[str]]) -> dict[str, tup
 
 
 def uint(value: str, limit: int = 0xFFFFFFFF) -> int:
-    if not value.isdigit() or len(value) > 10 or int(value) > limit:
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > limit:
         raise ParameterError(f"'{value}' is not an integer from 0 to {limit}")
     return int(value)
 
@@ -68,7 +69,9 @@ def port_range(value: str) -> tuple[int, int]:
 
 def ipv4(value: str) -> int:
     parts = value.split(".")
-    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
+    if len(parts) != 4 or not all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts
+    ):
         raise ParameterError(f"'{value}' is not an IPv4 address")
     return int.from_bytes(bytes(int(p) for p in parts), "big")
 

@@ -167,6 +167,8 @@ class HttpClassifier(Model):
 
 def compile_patterns(values: tuple[str, ...], who: str) -> list[re.Pattern[bytes]]:
     """Python's view of a Hyperscan pattern set; like Hyperscan, refuse empty-matching ones."""
+    if not 1 <= len(values) <= MAX_COUNTERS:
+        raise params.ParameterError(f"{who}: 1 to {MAX_COUNTERS} patterns")
     out = []
     for v in values:
         try:

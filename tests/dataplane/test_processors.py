@@ -10,6 +10,8 @@ built-in descriptors must be what the C registry says.
 from __future__ import annotations
 
 import json
+import random
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pytest
 
 from micronf.dataplane import Runtime
 from micronf.dataplane import catalog as dp_catalog
-from micronf.dataplane.harness import Harness, HarnessError, pool_in_use
+from micronf.dataplane.harness import Harness, HarnessError, instance_names, pool_in_use
 from micronf.models.reference import ParameterError, classes, make
 
 from .traces import malformed, traffic
@@ -110,7 +112,9 @@ BAD_PARAMS: list[tuple[str, dict[str, list[str]]]] = [
     ("HttpClassifier", {"ports": ["http"]}),
     ("ValidateUrl", {"pattern": ["(unclosed"]}),
     ("ValidateUrl", {"pattern": ["a*"]}),
+    ("ValidateUrl", {"pattern": [f"^/{i}" for i in range(17)]}),
     ("CountUrl", {}),
+    ("CountUrl", {"url": []}),
     ("CountUrl", {"url": ["^/a", "^/a"]}),
     ("CountUrl", {"url": [f"^/{i}" for i in range(15)]}),
     ("PacketSizeCounter", {"bins": ["128", "64"]}),
@@ -296,3 +300,48 @@ def test_catalog_check_command_fails_on_a_stale_catalog(tmp_path) -> None:  # ty
         json.loads(stale.read_text())["micronf-catalog:catalog"]["vnf-template"]
         == doc["micronf-catalog:catalog"]["vnf-template"]
     )
+
+
+def mutations(n: int, seed: int) -> list[bytes]:
+    """Traffic frames with random bytes flipped, cut short or extended (deterministic)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        f = bytearray(rng.choice(TRAFFIC[:200]))
+        for _ in range(rng.randrange(1, 4)):
+            op = rng.randrange(3)
+            if op == 0 and f:
+                f[rng.randrange(min(len(f), 80))] = rng.randrange(256)
+            elif op == 1:
+                del f[rng.randrange(len(f) + 1) :]
+            else:
+                f += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40)))
+        out.append(bytes(f))
+    return out
+
+
+@pytest.mark.parametrize(("cid", "unf_class", "params"), CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_mutated_frames_match_model(
+    eal: None, cid: str, unf_class: str, params: dict[str, list[str]]
+) -> None:
+    frames = mutations(2000, seed=zlib.crc32(cid.encode()))
+    want, want_counters = model_run(unf_class, params, frames)
+    got, got_counters = c_run(unf_class, params, frames, segment=13, prefetch=3)
+    assert got == want, _diff(frames, [f"mutation#{i}" for i in range(len(frames))], got, want)
+    assert got_counters == want_counters
+
+
+@pytest.mark.parametrize(("cid", "unf_class", "params"), CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_instance_names_are_the_models(
+    cid: str, unf_class: str, params: dict[str, list[str]]
+) -> None:
+    """What the primary learns of an instance's outputs and counters, without running it."""
+    labels, counters = instance_names(unf_class, params)
+    assert counters == tuple(make(unf_class, params).counters)
+    if unf_class == "RxService":
+        assert labels == tuple(e.split()[0] for e in params.get("classifier", []))
+    else:
+        d = next(d for d in dp_catalog.descriptors() if d["class"] == unf_class)
+        assert labels == tuple(d.get("result-label", []))
+    with pytest.raises(HarnessError, match="mandatory"):
+        instance_names("CountUrl", {})
