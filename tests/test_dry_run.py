@@ -22,6 +22,13 @@ PAPER = json.loads((EXAMPLES / "paper-sfc.json").read_text())
 Run = Callable[..., CompletedProcess[str]]
 
 
+def _descriptor_costs(tmp_path: Path) -> Path:
+    """A measured-cycles file with no class: the descriptors' costs, whatever was measured."""
+    path = tmp_path / "no-cycles.json"
+    path.write_text("{}")
+    return path
+
+
 def _write(tmp_path: Path, doc: dict[str, Any], name: str = "intent.json") -> Path:
     path = tmp_path / name
     path.write_text(json.dumps(doc))
@@ -113,7 +120,7 @@ def test_an_intent_that_cannot_be_placed_says_what_is_short(micronf: Run, tmp_pa
     agent["numa-node"] = [{"id": 0, "core": [1, 2]}]
     path = _write(tmp_path, doc)
     before = path.read_bytes()
-    run = micronf("dry-run", path)
+    run = micronf("dry-run", "--cycles", _descriptor_costs(tmp_path), path)
     _one_error(
         run,
         "/micronf-sfc:chains/chain[name='paper-sfc']/placement",
@@ -128,7 +135,7 @@ def test_a_uNF_needing_more_instances_than_allowed(micronf: Run, tmp_path: Path)
         "expected-rate": "20.0",
         "max-instances": 2,
     }
-    run = micronf("dry-run", _write(tmp_path, doc))
+    run = micronf("dry-run", "--cycles", _descriptor_costs(tmp_path), _write(tmp_path, doc))
     _one_error(run, "/placement/max-instances", "more than max-instances 2")
 
 
