@@ -22,6 +22,12 @@ PAPER = json.loads((EXAMPLES / "paper-sfc.json").read_text())
 Run = Callable[..., CompletedProcess[str]]
 
 
+@pytest.fixture(autouse=True)
+def _no_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No store unless a test names one: a store at the default path must not leak in."""
+    monkeypatch.setenv("MICRONF_DB", str(tmp_path / "no-store.db"))
+
+
 def _descriptor_costs(tmp_path: Path) -> Path:
     """A measured-cycles file with no class: the descriptors' costs, whatever was measured."""
     path = tmp_path / "no-cycles.json"
