@@ -96,7 +96,7 @@ lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 docs: venv  ## regenerate the YANG trees in docs/yang/
 	@mkdir -p docs/yang
 	@for m in $(OUR_YANG); do n=$$(basename $$m .yang); \
-		$(BIN)/pyang -f tree -p $(YANG_DIR) -p $(YANG_DIR)/ietf $$m > docs/yang/$$n.tree; \
+		$(BIN)/pyang -f tree --tree-print-groupings -p $(YANG_DIR) -p $(YANG_DIR)/ietf $$m > docs/yang/$$n.tree; \
 		echo "docs/yang/$$n.tree"; done
 
 test: setup lint  ## set up, lint and run the whole test suite
