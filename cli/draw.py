@@ -2,7 +2,8 @@
 
 Two clusters side by side: the naive graph (every VNF with its own uNFs;
 those the compiler removed are dashed and grey) and the compiled one. A uNF
-is filled with the colour of the VNF it comes from; a shared uNF is striped
+is filled with the colour of the VNF it comes from (a compiled one also
+shows its agent and core); a shared uNF is striped
 with the colours of its VNFs and drawn with a double border; parallel groups
 are boxed, with dashed branch edges and dotted sync edges. Edge labels are
 the results that take the edge, and the chains for a shared uNF.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from micronf.models.graph import EdgeKind, GraphNode, UnfGraph
@@ -32,7 +34,12 @@ def _colours(graphs: list[UnfGraph]) -> dict[str, str]:
 
 
 def _node(
-    prefix: str, n: GraphNode, colours: dict[str, str], extra: str = "", chains: int = 1
+    prefix: str,
+    n: GraphNode,
+    colours: dict[str, str],
+    extra: str = "",
+    chains: int = 1,
+    where: str = "",
 ) -> str:
     fill = ":".join(colours[v] for v in n.vnfs)
     style = "striped" if len(n.vnfs) > 1 else "filled"
@@ -40,6 +47,8 @@ def _node(
     label = f"{n.unf_class}\\n{vnfs}"
     if n.shared:
         label += f"\\nshared: {', '.join(n.chains)}"
+    if where:
+        label += f"\\n@ {where}"
     attrs = f'label="{label}" style="{style}{extra}" fillcolor="{fill}"'
     if n.shared:
         attrs += " peripheries=2"
@@ -60,8 +69,9 @@ def _edges(prefix: str, g: UnfGraph) -> list[str]:
     return lines
 
 
-def to_dot(naive: UnfGraph, compiled: UnfGraph) -> str:
-    """DOT text of both graphs."""
+def to_dot(naive: UnfGraph, compiled: UnfGraph, where: Mapping[str, str] | None = None) -> str:
+    """DOT text of both graphs; *where* gives a compiled uNF's placement (``agent/core``)."""
+    where = where or {}
     colours = _colours([naive, compiled])
     kept = {o for n in compiled.nodes.values() for o in n.origins}
     lines = [
@@ -85,12 +95,15 @@ def to_dot(naive: UnfGraph, compiled: UnfGraph) -> str:
         lines.append(f"    subgraph cluster_par{i} {{")
         lines.append('      label="parallel"; style=rounded; color="#555555";')
         for m in members:
-            lines.append("  " + _node("c:", compiled.nodes[m], colours, "", len(compiled.entries)))
+            node = compiled.nodes[m]
+            lines.append(
+                "  " + _node("c:", node, colours, "", len(compiled.entries), where.get(m, ""))
+            )
             grouped.add(m)
         lines.append("    }")
     for n in compiled.nodes.values():
         if n.id not in grouped:
-            lines.append(_node("c:", n, colours, "", len(compiled.entries)))
+            lines.append(_node("c:", n, colours, "", len(compiled.entries), where.get(n.id, "")))
     lines += _edges("c:", compiled)
     lines += ["  }", "}"]
     return "\n".join(lines) + "\n"

@@ -365,7 +365,9 @@ def _finish(
 
     if graph is not None:
         try:
-            write_picture(to_dot(result.compilation.naive, result.compilation.graph), graph)
+            where = {u: f"{p.agent}/{p.core}" for u, p in result.placement.unfs.items()}
+            dot = to_dot(result.compilation.naive, result.compilation.graph, where)
+            write_picture(dot, graph)
         except (DrawError, OSError) as exc:
             _usage(str(exc))
     if as_json:
