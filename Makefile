@@ -35,9 +35,12 @@ venv: $(STAMP)  ## the Python virtual environment with micronf installed (editab
 
 # libyang's Python binding compiles against libyang2-dev: the apt step comes first.
 $(STAMP): pyproject.toml | apt
-	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	@# -qq: pip and the build backend print only errors (a failure still shows them all)
+	@[ -x $(BIN)/python ] || { echo ">> python virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo ">> pip install -e '.[test]' (micronf, editable, and its dependencies)"
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq -e '.[test]'
+	@echo ">> micronf $$($(BIN)/python -c 'from importlib.metadata import version; print(version("micronf"))') installed in $(VENV)"
 	@touch $@
 
 hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK multi-process)
