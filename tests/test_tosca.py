@@ -662,7 +662,7 @@ def test_max_bytes_is_honoured(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as info:
         load_tosca(EXAMPLE_YAML, max_bytes=100)
     (problem,) = info.value.problems
-    assert problem.message == f"input is {size} bytes, more than the limit of 100 bytes"
+    assert problem.message.startswith(f"input is {size} bytes, more than the limit of 100 bytes")
     assert problem.app_tag == "micronf-input-too-large"
     with pytest.raises(ValidationFailed) as info:
         load_tosca_text(EXAMPLE_YAML.read_text(), "inline.yaml", ROOT, max_bytes=100)
@@ -694,7 +694,7 @@ def test_a_big_file_is_refused_unread_with_its_size(
         load_tosca(big, max_bytes=1000)
     assert sum(reads) == 0  # refused by its size before it is opened
     (problem,) = info.value.problems
-    assert problem.message == "input is 1000000 bytes, more than the limit of 1000 bytes"
+    assert problem.message.startswith("input is 1000000 bytes, more than the limit of 1000 bytes")
 
 
 def test_the_document_must_be_a_regular_file(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed, validate_dict
+from micronf.yang.budgets import effective as effective_budgets
 from micronf.yang.checks import chain_path
 from micronf.yang.inputs import limit_of, read_regular_file
 
@@ -53,6 +54,7 @@ from .source import Lines
 
 __all__ = [
     "load_tosca",
+    "read_tosca",
     "load_tosca_text",
     "translate_file",
     "translate_text",
@@ -415,8 +417,15 @@ def _translate_text(
     max_bytes: int | None,
     *,
     checked: bool = False,
+    budgets: Mapping[str, int] | None = None,
+    no_base_dir: bool = False,
 ) -> _Translation:
-    """Parse, check and translate; ``checked``: size, NUL and emptiness were checked."""
+    """Parse, check and translate; ``checked``: size, NUL and emptiness were checked.
+
+    ``no_base_dir``: there is no folder for relative imports (standard
+    input read from a working directory that no longer exists).
+    """
+    limits = effective_budgets(budgets)
     try:
         if not checked:
             source.check_document(text, limit_of(max_bytes))
@@ -438,10 +447,20 @@ def _translate_text(
     problems = shape.shape_problems(doc, source_name, lines)
     if problems:
         raise ValidationFailed(problems)
+    problems = shape.budget_problems(doc, source_name, lines, limits)
+    if problems:
+        raise ValidationFailed(problems)
 
     refused = shape.refused_constructs(doc, source_name, lines)
-    folder = Path(base_dir) if base_dir is not None else Path.cwd()
-    loaded = imports.resolve(doc.get("imports"), folder, source_name, lines.imports, max_bytes)
+    folder = None if no_base_dir else Path(base_dir) if base_dir is not None else Path.cwd()
+    loaded = imports.resolve(
+        doc.get("imports"),
+        folder,
+        source_name,
+        lines.imports,
+        max_bytes,
+        max_entries=limits["imports"],
+    )
     if refused or loaded.problems:
         raise ValidationFailed(refused + loaded.problems)
     # ``doc`` was built for this call alone: tosca-parser may have it
@@ -551,6 +570,31 @@ def load_tosca(
     folder = Path(path).resolve().parent
     translation = _translate_text(text, str(path), folder, max_bytes, checked=True)
     return _validate(translation, str(path), max_bytes, options)
+
+
+def read_tosca(
+    data: bytes,
+    source_name: str,
+    base_dir: Path | None,
+    limit: int,
+    budgets: Mapping[str, int] | None = None,
+) -> ValidatedIntent:
+    """The TOSCA reader of the intake table (:data:`micronf.yang.inputs.FORMATS`).
+
+    ``data`` was read (and its size checked) by the intake layer; relative
+    imports are looked up in ``base_dir`` (None: there is no such folder).
+    """
+    text = source.decode(data)
+    translation = _translate_text(
+        text,
+        source_name,
+        base_dir,
+        limit,
+        checked=True,
+        budgets=budgets,
+        no_base_dir=base_dir is None,
+    )
+    return _validate(translation, source_name, limit, {})
 
 
 def load_tosca_text(

@@ -5,7 +5,8 @@ Everything that enters micronf is validated here; see :mod:`.validate`.
 
 from .context import MODULES, modules_dir, new_context, shared_context
 from .errors import ErrorTag, ErrorType, Problem, ValidationFailed
-from .validate import MAX_INPUT_BYTES, ValidatedIntent, validate_dict, validate_instance
+from .inputs import MAX_INPUT_BYTES
+from .validate import ValidatedIntent, validate_dict, validate_instance
 
 __all__ = [
     "MAX_INPUT_BYTES",

@@ -22,18 +22,18 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import libyang
 from _libyang import ffi, lib
 
+from . import budgets as budgets_mod
 from . import checks, locate
 from .context import builtin_catalog_path, shared_context, take_errors
 from .errors import Problem, ValidationFailed
-
-#: Inputs larger than this are refused before parsing (override per call).
-MAX_INPUT_BYTES = 4 * 1024 * 1024
+from .inputs import check_size, check_text
 
 FORMATS = {"xml": lib.LYD_XML, "json": lib.LYD_JSON}
 
@@ -121,79 +121,6 @@ def _print_user_json(node: Any) -> str:
         lib.free(out[0])
 
 
-def too_large(limit: int, size: int | None = None) -> ValidationFailed:
-    """The error for an input over *limit* bytes (*size* bytes, if known)."""
-    what = "input is" if size is None else f"input is {size} bytes,"
-    return ValidationFailed(
-        [Problem(f"{what} more than the limit of {limit} bytes", app_tag="micronf-input-too-large")]
-    )
-
-
-def check_size(data: bytes, max_bytes: int | None) -> None:
-    limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
-    if len(data) > limit:
-        raise too_large(limit, len(data))
-
-
-_UTF8_BOM = b"\xef\xbb\xbf"
-_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
-_WIDE_ENCODINGS = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
-
-
-def _looks_wide(raw: bytes) -> bool:
-    """UTF-16 or UTF-32 text: a byte-order mark, or ASCII padded with NULs."""
-    if raw.startswith(_WIDE_BOMS):
-        return True
-    head = raw[:256]
-    for enc in _WIDE_ENCODINGS:
-        unit = 4 if "32" in enc else 2
-        chunk = head[: len(head) // unit * unit]
-        try:
-            text = chunk.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if text.strip() and all(c in "\t\n\r" or " " <= c <= "~" for c in text):
-            return True
-    return False
-
-
-def check_text(raw: bytes) -> bytes:
-    """*raw* without a UTF-8 byte-order mark; refuses what is not UTF-8 text.
-
-    libyang reads UTF-8 only and, given other bytes, reports garbled
-    characters; XML 1.0 requires accepting a leading byte-order mark.
-    """
-    if raw.startswith(_UTF8_BOM):
-        raw = raw[len(_UTF8_BOM) :]
-    if _looks_wide(raw):
-        raise ValidationFailed(
-            [
-                Problem(
-                    "input is not UTF-8 (looks like UTF-16/32): micronf reads UTF-8 only",
-                    app_tag="micronf-bad-encoding",
-                )
-            ]
-        )
-    if b"\x00" in raw:
-        raise ValidationFailed(
-            [Problem("input holds NUL bytes: not a text document", app_tag="malformed-message")]
-        )
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise ValidationFailed(
-            [
-                Problem(
-                    f"input is not valid UTF-8 at byte {exc.start} (line {line})",
-                    app_tag="micronf-bad-encoding",
-                    line=line,
-                )
-            ]
-        ) from None
-    return raw
-
-
 def validate_instance(
     data: bytes | str,
     fmt: str,
@@ -202,8 +129,12 @@ def validate_instance(
     builtin_catalog: bool = True,
     keep_user_json: bool = False,
     add_lines: bool = True,
+    budgets: Mapping[str, int] | None = None,
 ) -> ValidatedIntent:
     """Validate YANG instance data (``fmt`` is ``"xml"`` or ``"json"``).
+
+    ``budgets`` override those of :mod:`micronf.yang.budgets`, checked
+    before libyang parses anything.
 
     At most :data:`MAX_PROBLEMS` problems are reported, then one that says
     how many more there were (``micronf-too-many-errors``).
@@ -217,6 +148,7 @@ def validate_instance(
         raise ValidationFailed([Problem("input is empty", app_tag="micronf-empty-input")])
 
     try:
+        budgets_mod.check(raw, fmt, budgets)
         return _validate(raw, fmt, keep_user_json, builtin_catalog)
     except ValidationFailed as failed:
         problems = cap_problems(failed.problems)
