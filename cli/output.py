@@ -146,7 +146,7 @@ class Stream:
 
         self._guard(write)
 
-    def tree(self, root: Part, children: Iterable[TreeNode]) -> None:
+    def tree(self, root: Part | list[Part], children: Iterable[TreeNode]) -> None:
         """A tree whose labels are escaped like :meth:`line`."""
         tree = Tree(self._label(root), guide_style="dim")
         self._add(tree, children)

@@ -26,8 +26,7 @@ from typing import Any
 import yaml
 
 from micronf.yang import Problem, ValidationFailed
-from micronf.yang.inputs import read_regular_file
-from micronf.yang.validate import check_size, check_text
+from micronf.yang.inputs import check_size, check_text, read_regular_file
 
 # libyaml's safe loader: the pure-Python one needs seconds per 10,000 levels of
 # nesting (a cheap denial of service); libyaml rejects deep nesting at once.
