@@ -261,6 +261,18 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "yaml-python-object-tag.yaml": ("python/object", None),
     "yaml-tab-indentation.yaml": ("YAML syntax error", None),
     "yaml-whitespace-only.yaml": ("input is empty", "micronf-empty-input"),
+    "tosca-yaml-merge-key.yaml": ("YAML merge keys (<<) are not supported", None),
+    "xml-pi-before-declaration.xml": ("XML declaration", "malformed-message"),
+    "json-arabic-indic-digits-in-rule.json": (
+        "expected a port (0-65535)",
+        "micronf-bad-parameter-value",
+    ),
+    "json-leaf-list-value-twice.json": (
+        "allowed-agent: the value 'a' is given more than once",
+        "micronf-duplicate-value",
+    ),
+    "json-bidi-override-in-template.json": ("template: a name starts with a letter", None),
+    "tosca-import-nul.yaml": ("cannot hold a NUL character", None),
     "gen-json-8mb.json": ("more than the limit", "micronf-input-too-large"),
     "gen-xml-8mb.xml": ("more than the limit", "micronf-input-too-large"),
     "gen-yaml-8mb.yaml": ("more than the limit", "micronf-input-too-large"),

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,29 +112,25 @@ def shape_problems(doc: dict[str, Any], source: str, lines: Lines) -> list[Probl
     return problems
 
 
-def budget_problems(
-    doc: dict[str, Any], source: str, lines: Lines, budgets: Mapping[str, int]
-) -> list[Problem]:
+_FORWARDER = re.compile(r"\bforwarder\s*:")
+
+
+def budget_problems(text: str, budgets: Mapping[str, int]) -> list[Problem]:
     """Shapes tosca-parser handles in time quadratic in their size, over their budget.
 
-    tosca-parser's topology graph costs O(n^2) in the forwarders of one path
-    (12,000 took 11 s), so they are counted before it runs.
+    tosca-parser's topology graph costs O(n^2) in the forwarders of a path
+    (12,000 took 11 s), and composing the YAML of so many small nodes is
+    itself slow in PyYAML, so forwarder requirements are counted in the raw
+    text, before the YAML is parsed (a count of ``forwarder:`` keys, which
+    can only over-count).
     """
-    problems: list[Problem] = []
-    topo = doc.get("topology_template")
-    templates = topo.get("node_templates") if isinstance(topo, dict) else None
-    for name, tpl in (templates or {}).items():
-        reqs = tpl.get("requirements") if isinstance(tpl, dict) else None
-        if isinstance(reqs, list) and len(reqs) > budgets["forwarders"]:
-            p = over_budget(
-                "forwarders",
-                len(reqs),
-                f"node template {str(name)!r}",
-                budgets["forwarders"],
-                lines.nodes.get(str(name)),
-            )
-            problems.append(p.located(source))
-    return problems
+    limit = budgets["forwarders"]
+    for count, m in enumerate(_FORWARDER.finditer(text), 1):
+        if count > limit:
+            line = text.count("\n", 0, m.start()) + 1
+            total = count + sum(1 for _ in _FORWARDER.finditer(text, m.end()))
+            return [over_budget("forwarders", total, "the document", limit, line)]
+    return []
 
 
 def refused_constructs(doc: dict[str, Any], source: str, lines: Lines) -> list[Problem]:

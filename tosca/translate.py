@@ -157,7 +157,7 @@ def _rate(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected_rate {value!r} is not a number")
     text = str(value).strip()
-    if not re.fullmatch(r"\d+(\.\d+)?", text):
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text, re.ASCII):
         raise ValueError(f"expected_rate {value!r} is not a decimal number of Mpps")
     return text
 
@@ -429,6 +429,9 @@ def _translate_text(
     try:
         if not checked:
             source.check_document(text, limit_of(max_bytes))
+        over = shape.budget_problems(text, limits)
+        if over:
+            raise ValidationFailed(over)
         parsed = source.parse_yaml(text)
     except ValidationFailed as exc:
         raise exc.located(source_name) from None
@@ -445,9 +448,6 @@ def _translate_text(
         )
     lines = source.line_map(parsed.root)
     problems = shape.shape_problems(doc, source_name, lines)
-    if problems:
-        raise ValidationFailed(problems)
-    problems = shape.budget_problems(doc, source_name, lines, limits)
     if problems:
         raise ValidationFailed(problems)
 

@@ -57,7 +57,7 @@ BUDGETS: dict[str, Budget] = {
     for b in (
         Budget("list-entries", 100_000, "entries of one list or leaf-list"),
         Budget("namespace-declarations", 1_000, "XML namespace declarations in one document"),
-        Budget("forwarders", 1_000, "forwarders of one TOSCA forwarding path"),
+        Budget("forwarders", 5_000, "TOSCA forwarder requirements in one document"),
         Budget("imports", 64, "TOSCA import entries of one document, nested ones included"),
     )
 }
