@@ -141,7 +141,8 @@ def list_keys() -> dict[str, tuple[str, ...]]:
     """Schema path (``/module:top/local/...``) of every list of the loaded modules -> its keys."""
     import libyang
 
-    from .context import MODULES, shared_context
+    from .context import MODULES
+    from .validate import default_validator  # validate imports this module
 
     keys: dict[str, tuple[str, ...]] = {}
 
@@ -151,7 +152,7 @@ def list_keys() -> dict[str, tuple[str, ...]]:
         for child in node.children() if hasattr(node, "children") else ():
             walk(child)
 
-    ctx = shared_context()
+    ctx = default_validator().context  # the schema only: read once, cached
     for name in MODULES:
         for node in ctx.get_module(name).children():
             walk(node)
@@ -338,9 +339,10 @@ def _xml_key(elem: Any, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...] | 
 def _module_of_namespace() -> dict[str, str]:
     from _libyang import ffi
 
-    from .context import MODULES, shared_context
+    from .context import MODULES
+    from .validate import default_validator  # validate imports this module
 
-    ctx = shared_context()
+    ctx = default_validator().context  # the schema only: read once, cached
     namespaces = {}
     for name in MODULES:
         module = ctx.get_module(name)
