@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from .errors import ErrorTag, Problem, ValidationFailed
 
 if TYPE_CHECKING:
-    from .validate import ValidatedIntent
+    from .validator import ValidatedIntent
 
 #: Inputs larger than this are refused before parsing (override per call).
 MAX_INPUT_BYTES = 4 * 1024 * 1024
