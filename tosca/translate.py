@@ -37,7 +37,7 @@ from typing import Any
 
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed, validate_dict
 from micronf.yang.budgets import effective as effective_budgets
-from micronf.yang.checks import chain_path
+from micronf.yang.checks import chain_path, quote_key
 from micronf.yang.inputs import limit_of, read_regular_file
 
 from . import criteria, imports, parser, shape, source
@@ -67,8 +67,7 @@ _JSON_GROWTH = 8
 
 def _pred(key: str, value: str) -> str:
     """A YANG path predicate ``[key='value']``."""
-    quoted = f"'{value}'" if "'" not in value else f'"{value}"'
-    return f"[{key}={quoted}]"
+    return f"[{key}={quote_key(value)}]"
 
 
 # --------------------------------------------------------------------------- tosca-parser objects
