@@ -20,6 +20,7 @@ import threading
 from typing import Any
 
 from micronf.yang import Problem, ValidationFailed
+from micronf.yang.explain import choices_text
 
 from .imports import serving
 from .source import Lines
@@ -111,5 +112,19 @@ def run(tpl: dict[str, Any], files: dict[str, Any], source: str, lines: Lines) -
                     f"{message(exc)})"
                 )
             raise ValidationFailed(
-                [Problem(m, source=source, line=_guess_line(m, lines)) for m in messages]
+                [
+                    Problem(_with_choices(m, lines), source=source, line=_guess_line(m, lines))
+                    for m in messages
+                ]
             ) from None
+
+
+_NOT_FOUND = re.compile(r'^Node template "(?P<name>[^"]*)" was not found')
+
+
+def _with_choices(text: str, lines: Lines) -> str:
+    """A message naming a node template that does not exist, with the names that do."""
+    m = _NOT_FOUND.match(text)
+    if m is None:
+        return text
+    return f"{text.rstrip('.')}; {choices_text(m.group('name'), lines.nodes, 'node templates')}"

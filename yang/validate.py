@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from . import budgets as budgets_mod
-from . import locate
+from . import explain, locate
+from .context import builtin_catalog_path
 from .errors import Problem, ValidationFailed
 from .inputs import check_size, check_text
 from .validator import ValidatedIntent, Validator
@@ -77,7 +79,7 @@ def validate_instance(
         budgets_mod.check(raw, fmt, budgets)
         return _validate(raw, fmt, keep_user_json, builtin_catalog)
     except ValidationFailed as failed:
-        problems = cap_problems(failed.problems)
+        problems = cap_problems(_with_choices(failed.problems, raw, fmt, builtin_catalog))
         if add_lines:
             problems = _add_lines(problems, raw, fmt)
         raise ValidationFailed(problems) from None
@@ -96,6 +98,48 @@ def cap_problems(problems: list[Problem], limit: int | None = None) -> list[Prob
             app_tag="micronf-too-many-errors",
         ),
     ]
+
+
+def _needs_choices(p: Problem) -> bool:
+    return p.app_tag in ("micronf-unknown-node", "micronf-unknown-parameter") or (
+        p.message.startswith(("Invalid leafref value", "Invalid enumeration value"))
+    )
+
+
+def _with_choices(
+    problems: list[Problem], raw: bytes, fmt: str, builtin_catalog: bool
+) -> list[Problem]:
+    """Problems naming something unknown, with the valid choices (see :mod:`.explain`).
+
+    Only on failure, and only when a problem needs it: the input is parsed
+    again (it parsed before, or there would be no such problem) and the
+    built-in catalog added, as the validator saw them.
+    """
+    if not any(_needs_choices(p) for p in problems):
+        return problems
+    validator = default_validator(builtin_catalog)
+    try:
+        data = validator.parse(raw, "xml" if fmt == "xml" else "json").to_dict()
+    except ValidationFailed:
+        data = {}  # a parse error (a bad enumeration value): the schema still knows
+    if builtin_catalog:
+        builtin = json.loads(builtin_catalog_path().read_bytes()).get("micronf-catalog:catalog", {})
+        cat = data.setdefault("micronf-catalog:catalog", {})
+        for name, entries in builtin.items():
+            if isinstance(entries, list):
+                cat[name] = [*cat.get(name, []), *entries]
+
+    def enums(path: str) -> list[str]:
+        schema = re.sub(r"\[[^\]]*\]", "", path)
+        try:
+            with validator.lock:
+                node = next(validator.context.find_path(schema), None)
+                values = [e.name() for e in node.type().enums()] if node is not None else []
+        except Exception:  # noqa: BLE001 - no such schema node, or not an enumeration
+            return []
+        return values
+
+    return explain.add_choices(problems, data, enums)
 
 
 def _add_lines(problems: list[Problem], raw: bytes, fmt: str) -> list[Problem]:
