@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from .checks import quote_key
 from .errors import Problem
 from .locate import parse_path
 
@@ -156,3 +157,96 @@ def add_choices(
             p = replace(p, message=f"{message}; {extra}")
         out.append(p)
     return out
+
+
+# ------------------------------------------------------------------ missing list keys
+
+
+def _steps_schema(path: str) -> list[tuple[str, str, bool]]:
+    """(step as written, schema path so far, has predicates) for each step of *path*."""
+    out = []
+    schema = ""
+    for m in re.finditer(r"/(?P<name>[^/\[]+)(?P<preds>(?:\[[^\]]*\])*)", path):
+        name = m.group("name")
+        step = name if not schema else name.split(":")[-1]
+        schema = f"{schema}/{step}"
+        out.append((m.group(0), schema, bool(m.group("preds"))))
+    return out
+
+
+def _child(node: Any, step: str) -> Any:
+    if not isinstance(node, Mapping):
+        return None
+    local = step.split(":")[-1]
+    for key, value in node.items():
+        if key.split(":")[-1] == local:
+            return value
+    return None
+
+
+def _resolve(node: Any, steps: list[str]) -> Any:
+    for step in steps:
+        node = _child(node, step)
+        if node is None:
+            return None
+        if isinstance(node, list):
+            return node  # a further list: as far as this walk goes
+    return node
+
+
+def add_keys(
+    problems: list[Problem], data: Data, list_keys: Mapping[str, tuple[str, ...]]
+) -> list[Problem]:
+    """Paths with a list step that lacks its key (libyang gives such paths for
+    missing nodes), with the key of the entry meant: the only entry of that
+    list, or the only one where the rest of the path is missing."""
+    out = []
+    for p in problems:
+        if p.path:
+            try:
+                path = _keyed(p.path, data, list_keys)
+            except (KeyError, ValueError, TypeError, AttributeError):
+                path = None
+            if path:
+                p = replace(p, path=path)
+        out.append(p)
+    return out
+
+
+def _keyed(path: str, data: Data, list_keys: Mapping[str, tuple[str, ...]]) -> str | None:
+    steps = _steps_schema(path)
+    node: Any = data
+    written = ""
+    changed = False
+    for i, (text, schema, has_preds) in enumerate(steps):
+        name = re.sub(r"\[.*$", "", text.lstrip("/"))
+        value = _child(node, name)
+        keys = list_keys.get(schema)
+        if not isinstance(value, list) or not keys:
+            written += text
+            node = value
+            if node is None:
+                written += "".join(t for t, _, _ in steps[i + 1 :])
+                return written if changed else None
+            continue
+        if has_preds:
+            preds = dict(parse_path(text)[0][1])
+            entry = next(
+                (e for e in value if all(str(_child(e, k)) == preds.get(k) for k in keys)), None
+            )
+        else:
+            rest = [re.sub(r"\[.*$", "", t.lstrip("/")) for t, _, _ in steps[i + 1 :]]
+            candidates = (
+                value if len(value) == 1 else [e for e in value if _resolve(e, rest) is None]
+            )
+            if len(candidates) != 1:
+                return None
+            entry = candidates[0]
+            text = text + "".join(f"[{k}={quote_key(str(_child(entry, k)))}]" for k in keys)
+            changed = True
+        written += text
+        node = entry
+        if node is None:
+            written += "".join(t for t, _, _ in steps[i + 1 :])
+            return written if changed else None
+    return written if changed else None

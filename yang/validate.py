@@ -106,6 +106,20 @@ def _needs_choices(p: Problem) -> bool:
     )
 
 
+def _needs_key(p: Problem) -> bool:
+    """A data path with a list step that lacks its key predicate."""
+    if not p.path:
+        return False
+    keys = budgets_mod.list_keys()
+    schema = ""
+    for m in re.finditer(r"/([^/\[]+)(\[)?", p.path):
+        step = m.group(1) if not schema else m.group(1).split(":")[-1]
+        schema = f"{schema}/{step}"
+        if schema in keys and not m.group(2):
+            return True
+    return False
+
+
 def _with_choices(
     problems: list[Problem], raw: bytes, fmt: str, builtin_catalog: bool
 ) -> list[Problem]:
@@ -115,7 +129,7 @@ def _with_choices(
     again (it parsed before, or there would be no such problem) and the
     built-in catalog added, as the validator saw them.
     """
-    if not any(_needs_choices(p) for p in problems):
+    if not any(_needs_choices(p) or _needs_key(p) for p in problems):
         return problems
     validator = default_validator(builtin_catalog)
     try:
@@ -139,6 +153,7 @@ def _with_choices(
             return []
         return values
 
+    problems = explain.add_keys(problems, data, budgets_mod.list_keys())
     return explain.add_choices(problems, data, enums)
 
 
