@@ -243,18 +243,18 @@ BAD_CASES: list[tuple[str, list[str], str | None]] = [
     (
         "bad-criteria.yaml",
         ["unsupported criteria key(s): eth_type, network_src_port_id", "supported: ip_dst_prefix"],
-        "path:",
+        "policy:",
     ),
     ("yaml-syntax.yaml", ["YAML syntax error", "flow sequence"], "path:"),
     (
         "dangling-template.yaml",
         ["vnf[name='dpi']", "deep-packet-inspector"],
-        "dpi:",
+        "template: deep-packet-inspector",
     ),
     ("cycle.yaml", ["cycle", "a -> b -> a"], "loop:"),
     ("no-vnffg.yaml", ["no tosca.groups.nfv.VNFFG group: nothing to translate"], None),
     ("plain-vnf-no-id.yaml", ["node 'VNF1'", "names no micronf VNF template", "'id'"], "VNF1:"),
-    ("ports-without-proto.yaml", ["destination_port_range", "ip_proto 6 (tcp) or 17"], "path:"),
+    ("ports-without-proto.yaml", ["destination_port_range", "ip_proto 6 (tcp) or 17"], "policy:"),
 ]
 
 
@@ -279,13 +279,13 @@ def test_every_bad_sample_is_covered() -> None:
     assert covered == {p.name for p in BAD.glob("*.yaml")}
 
 
-def test_dangling_template_problem_carries_the_node_template_line() -> None:
+def test_dangling_template_problem_carries_the_template_property_line() -> None:
     path = BAD / "dangling-template.yaml"
     exc = failure(path)
     (problem,) = exc.problems
     assert problem.path is not None
     assert problem.path.startswith("/micronf-sfc:chains/chain[name='chain1']/vnf[name='dpi']")
-    assert problem.line == line_of(path, "dpi:")
+    assert problem.line == line_of(path, "template: deep-packet-inspector")
     assert problem.app_tag == "instance-required"
     assert problem.format().startswith(f"{path}:{problem.line}: ")
 
@@ -806,3 +806,22 @@ def test_a_refused_chain_name_still_gets_its_line(tmp_path: Path) -> None:
     (problem,) = info.value.problems
     assert problem.app_tag == "micronf-bad-name"
     assert problem.line == line_of(path, "1-paper-sfc:")
+
+
+@pytest.mark.parametrize(
+    ("name", "needle", "anchor"),
+    [
+        ("tosca-vnffg-unknown-property.yaml", "unknown property 'egres_port'", "egres_port:"),
+        ("tosca-vnf-unknown-property.yaml", 'unknown field "templat"', "templat:"),
+        ("tosca-function-in-string-property.yaml", "get_attribute", "ingress_port:"),
+        ("tosca-allowed-agents-not-a-list.yaml", "allowed_agents", "allowed_agents:"),
+    ],
+)
+def test_problems_point_at_the_property_not_the_template(
+    name: str, needle: str, anchor: str
+) -> None:
+    path = ROOT / "tests" / "data" / "bad" / name
+    exc = failure(path)
+    hits = [p for p in exc.problems if needle in p.message]
+    assert hits, exc.problems
+    assert hits[0].line == line_of(path, anchor)

@@ -47,7 +47,36 @@ def message(exc: BaseException) -> str:
     return _PREAMBLE.sub("", text)
 
 
+_UNKNOWN_FIELD = re.compile(
+    r'^(?:"(?P<section>properties|requirements|capabilities|interfaces)" of template '
+    r'"(?P<t1>[^"]*)"|(?P<kind>Node template|Groups?) "(?P<t2>[^"]*)") '
+    r'contains unknown field "(?P<field>[^"]*)"'
+)
+
+
+def _field_line(text: str, lines: Lines) -> int | None:
+    """The line of the unknown field a tosca-parser message names (not of its template)."""
+    m = _UNKNOWN_FIELD.match(text)
+    if m is None:
+        return None
+    name, field = m.group("t1") or m.group("t2"), m.group("field")
+    kind = "group" if (m.group("kind") or "").startswith("Group") else "node"
+    if name in lines.groups and name not in lines.nodes:
+        kind = "group"
+    section = m.group("section")
+    if section == "properties":
+        return lines.props.get((kind, name, field))
+    if section == "requirements":
+        return lines.keys.get((kind, name, f"requirement {field}"))
+    if section is None:
+        return lines.keys.get((kind, name, field))
+    return None
+
+
 def _guess_line(text: str, lines: Lines) -> int | None:
+    line = _field_line(text, lines)
+    if line is not None:
+        return line
     for quoted in re.findall(r"\"([^\"]+)\"|'([^']+)'", text):
         for token in quoted:
             for table in (lines.nodes, lines.groups, lines.types):
@@ -71,8 +100,31 @@ def _templates_by_type(tpl: dict[str, Any]) -> dict[str, set[str]]:
     return by_type
 
 
+_MISSING_REQUIRED = re.compile(
+    r'^"(?P<section>\w+)" of template "(?P<name>[^"]*)" is missing required'
+)
+
+
+def _drop_misspelling_follow_ons(messages: list[str]) -> list[str]:
+    """A required field reported missing where an unknown one was given: one misspelling."""
+    misspelt = set()
+    for text in messages:
+        m = _UNKNOWN_FIELD.match(text)
+        if m and m.group("section"):
+            misspelt.add((m.group("section"), m.group("t1")))
+    return [
+        text
+        for text in messages
+        if not (
+            (m := _MISSING_REQUIRED.match(text))
+            and (m.group("section"), m.group("name")) in misspelt
+        )
+    ]
+
+
 def _drop_follow_ons(messages: list[str], tpl: dict[str, Any]) -> list[str]:
     """Drop errors about templates whose type is invalid (the invalid type is reported)."""
+    messages = _drop_misspelling_follow_ons(messages)
     by_type = _templates_by_type(tpl)
     broken: set[str] = set()
     for text in messages:

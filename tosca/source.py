@@ -186,6 +186,33 @@ class Lines:
     sections: dict[str, int] = field(default_factory=dict)
     #: (FP name, index of the requirement) -> line of that requirement entry
     requirements: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: ("node" | "group", template name, property) -> line of the property
+    props: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: ("node" | "group", template name, key) -> line of a key of the template
+    keys: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+
+def _template_lines(lines: Lines, kind: str, name: str, node: yaml.Node) -> None:
+    """Lines of the keys and properties of one node template or group."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for k, v in node.value:
+        key = _key(k)
+        if key is None:
+            continue
+        lines.keys.setdefault((kind, name, key), _lineno(k))
+        if key in ("properties", "capabilities", "interfaces") and isinstance(v, yaml.MappingNode):
+            for pk, _pv in v.value:
+                prop = _key(pk)
+                if prop is not None and key == "properties":
+                    lines.props.setdefault((kind, name, prop), _lineno(pk))
+        if key == "requirements" and isinstance(v, yaml.SequenceNode):
+            for item in v.value:
+                if isinstance(item, yaml.MappingNode):
+                    for rk, _rv in item.value:
+                        req = _key(rk)
+                        if req is not None:
+                            lines.keys.setdefault((kind, name, f"requirement {req}"), _lineno(rk))
 
 
 def line_map(root: yaml.Node | None) -> Lines:
@@ -210,6 +237,7 @@ def line_map(root: yaml.Node | None) -> Lines:
             if name is None:
                 continue
             lines.nodes[name] = _lineno(k)
+            _template_lines(lines, "node", name, v)
             ntype = _child(v, "type")
             if ntype is not None and _key(ntype) is not None:
                 lines.types.setdefault(str(_key(ntype)), _lineno(ntype))
@@ -223,6 +251,7 @@ def line_map(root: yaml.Node | None) -> Lines:
             name = _key(k)
             if name is not None:
                 lines.groups[name] = _lineno(k)
+                _template_lines(lines, "group", name, v)
             gtype = _child(v, "type")
             if gtype is not None and _key(gtype) is not None:
                 lines.types.setdefault(str(_key(gtype)), _lineno(gtype))
