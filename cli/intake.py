@@ -128,6 +128,14 @@ def inputs_of(paths: list[Path], override: Format | str | None = None) -> list[I
     return out
 
 
+def preflight(path: Path, override: Format | str | None = None) -> str:
+    """The format of the one file *path* names (a usage error if it cannot be read as one)."""
+    items = inputs_of([path], override)
+    if len(items) != 1:
+        raise UsageError(f"{_quoted(path)} is a folder: name the intent files")
+    return items[0].format.value
+
+
 def _working_directory() -> Path | None:
     try:
         return Path.cwd()

@@ -19,6 +19,7 @@ from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
 from micronf.yang.budgets import BUDGETS, parse_setting
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
+from . import revisions
 from .intake import UsageError, inputs_of, load_input
 from .output import (
     EXIT_INVALID,
@@ -205,6 +206,9 @@ def validate(
     if as_json:
         out.json(report)
     raise typer.Exit(EXIT_INVALID if any_invalid else EXIT_OK)
+
+
+revisions.register(app)
 
 
 def main() -> None:

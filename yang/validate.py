@@ -30,7 +30,8 @@ from . import budgets as budgets_mod
 from . import explain, locate
 from .context import builtin_catalog_path
 from .errors import Problem, ValidationFailed
-from .inputs import check_size, check_text
+from .inputs import check_size
+from .inputs import check_text as check_text  # re-exported: the store reads with it
 from .validator import ValidatedIntent, Validator
 
 FORMATS = ("xml", "json")
