@@ -26,6 +26,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import libyang
+
 from . import budgets as budgets_mod
 from . import explain, locate
 from .context import builtin_catalog_path
@@ -149,7 +151,9 @@ def _with_choices(
         try:
             with validator.lock:
                 node = next(validator.context.find_path(schema), None)
-                values = [e.name() for e in node.type().enums()] if node is not None else []
+                if not isinstance(node, libyang.SLeaf | libyang.SLeafList):
+                    return []
+                values = [e.name() for e in node.type().enums()]
         except Exception:  # noqa: BLE001 - no such schema node, or not an enumeration
             return []
         return values
