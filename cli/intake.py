@@ -148,10 +148,13 @@ def load_input(
     max_bytes: int | None = None,
     budgets: Mapping[str, int] | None = None,
     stdin: BinaryIO | None = None,
+    templates: Mapping[str, str] | None = None,
 ) -> ValidatedIntent:
     """Validate one input; raises ValidationFailed, every problem located at it."""
     if not item.stdin:
-        return load_path(item.path, item.format, max_bytes=max_bytes, budgets=budgets)
+        return load_path(
+            item.path, item.format, max_bytes=max_bytes, budgets=budgets, templates=templates
+        )
     limit = limit_of(max_bytes)
     stream = stdin or (sys.stdin.buffer if sys.stdin is not None else None)
     if stream is None:
@@ -167,6 +170,7 @@ def load_input(
         base_dir=_working_directory(),
         max_bytes=limit,
         budgets=budgets,
+        templates=templates,
     )
 
 

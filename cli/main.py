@@ -109,6 +109,14 @@ def _show_chain(chain: Chain, intent: Intent) -> None:
     )
 
 
+def _template_setting(text: str) -> tuple[str, str]:
+    """``VNFD=TEMPLATE`` (``--template``) -> (VNFD, TEMPLATE); ValueError if malformed."""
+    vnfd, sep, name = text.partition("=")
+    if not sep or not vnfd.strip() or not name.strip():
+        raise ValueError(f"--template takes VNFD=TEMPLATE, e.g. VNFD1=edge-firewall (got {text!r})")
+    return vnfd.strip(), name.strip()
+
+
 def _summary(v: ValidatedIntent) -> str:
     names = [c["name"] for c in v.chains]
     if not names:
@@ -152,6 +160,18 @@ def validate(
             show_default=False,
         ),
     ] = None,
+    template: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--template",
+            metavar="VNFD=TEMPLATE",
+            help=(
+                "The micronf VNF template for a VNFD name of a Tacker VNFFG descriptor "
+                "(repeatable): such a document is then translated."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate intent files against the micronf YANG models; changes nothing.
 
@@ -163,6 +183,7 @@ def validate(
     # (typer's own checks of path arguments do not know "-", so none are asked).
     try:
         budgets = dict(parse_setting(b) for b in budget or [])
+        templates = dict(_template_setting(t) for t in template or [])
         inputs = inputs_of(files, fmt.value if fmt else None)
     except (UsageError, ValueError) as exc:
         usage_error(str(exc))
@@ -172,7 +193,7 @@ def validate(
     for item in inputs:
         entry: dict[str, Any] = {"file": item.source}
         try:
-            result = load_input(item, max_bytes, budgets)
+            result = load_input(item, max_bytes, budgets, templates=templates)
         except ValidationFailed as failed:
             any_invalid = True
             entry.update(valid=False, errors=[p.as_dict() for p in failed.problems])

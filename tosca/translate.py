@@ -41,7 +41,7 @@ from micronf.yang.checks import chain_path, quote_key
 from micronf.yang.explain import choices_text
 from micronf.yang.inputs import limit_of, read_regular_file
 
-from . import criteria, imports, parser, shape, source
+from . import criteria, foreign, imports, parser, shape, source
 from .nfv import (
     FP_TYPE,
     MICRONF_FP_TYPE,
@@ -558,11 +558,14 @@ def _translate_text(
     checked: bool = False,
     budgets: Mapping[str, int] | None = None,
     no_base_dir: bool = False,
+    templates: Mapping[str, str] | None = None,
 ) -> _Translation:
     """Parse, check and translate; ``checked``: size, NUL and emptiness were checked.
 
     ``no_base_dir``: there is no folder for relative imports (standard
     input read from a working directory that no longer exists).
+    ``templates``: micronf templates for the VNFD names of a foreign
+    document (:mod:`.foreign`).
     """
     limits = effective_budgets(budgets)
     try:
@@ -586,6 +589,11 @@ def _translate_text(
             ]
         )
     lines = source.line_map(parsed.root)
+    problems = foreign.explain(doc, source_name, lines, templates)
+    if problems:
+        raise ValidationFailed(problems)
+    if foreign.family(doc) == "tacker-vnffgd":
+        doc = foreign.translate_tacker(doc, templates or {})
     problems = shape.shape_problems(doc, source_name, lines)
     if problems:
         raise ValidationFailed(problems)
@@ -717,6 +725,7 @@ def read_tosca(
     base_dir: Path | None,
     limit: int,
     budgets: Mapping[str, int] | None = None,
+    templates: Mapping[str, str] | None = None,
 ) -> ValidatedIntent:
     """The TOSCA reader of the intake table (:data:`micronf.yang.inputs.FORMATS`).
 
@@ -732,6 +741,7 @@ def read_tosca(
         checked=True,
         budgets=budgets,
         no_base_dir=base_dir is None,
+        templates=templates,
     )
     return _validate(translation, source_name, limit, {})
 

@@ -155,7 +155,7 @@ class Format(StrEnum):
 
 #: A reader: (bytes, source name, folder for relative references, size limit,
 #: budgets) -> the validated intent; raises ValidationFailed.
-Reader = Callable[[bytes, str, "Path | None", int, "Mapping[str, int] | None"], "ValidatedIntent"]
+Reader = Callable[..., "ValidatedIntent"]
 
 
 def _first(raw: bytes) -> bytes:
@@ -279,8 +279,12 @@ def load(
     base_dir: Path | None = None,
     max_bytes: int | None = None,
     budgets: Mapping[str, int] | None = None,
+    templates: Mapping[str, str] | None = None,
 ) -> ValidatedIntent:
     """Validate an input held in memory; every problem is located at ``source``.
+
+    ``templates`` gives the VNFD names of a foreign TOSCA document (a
+    Tacker VNFFG descriptor) their micronf templates.
 
     ``base_dir`` is where relative references (TOSCA imports) are looked
     up; None when there is no such folder (standard input with the working
@@ -302,6 +306,8 @@ def load(
                     )
                 ]
             )
+        if fmt is Format.tosca:
+            return _reader(fmt)(data, source, base_dir, limit, budgets, templates=templates)
         return _reader(fmt)(data, source, base_dir, limit, budgets)
     except ValidationFailed as failed:
         from .validate import cap_problems
@@ -315,6 +321,7 @@ def load_path(
     *,
     max_bytes: int | None = None,
     budgets: Mapping[str, int] | None = None,
+    templates: Mapping[str, str] | None = None,
 ) -> ValidatedIntent:
     """Read and validate one file; relative references are resolved next to it."""
     source = str(path)
@@ -327,7 +334,15 @@ def load_path(
     except ValidationFailed as failed:
         raise failed.located(source) from None
     folder = Path(path).resolve().parent  # imports are relative to the real file
-    return load(data, chosen, source, base_dir=folder, max_bytes=limit, budgets=budgets)
+    return load(
+        data,
+        chosen,
+        source,
+        base_dir=folder,
+        max_bytes=limit,
+        budgets=budgets,
+        templates=templates,
+    )
 
 
 # --------------------------------------------------------------------------- reading
