@@ -277,6 +277,8 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "tosca-function-in-string-property.yaml": ("TOSCA function get_attribute has no meaning", None),
     "tosca-allowed-agents-not-a-list.yaml": ("'allowed_agents' must be a list", None),
     "tosca-vnf-unknown-property.yaml": ('contains unknown field "templat"', None),
+    "tosca-get-input-cycle.yaml": ("get_input cycle", None),
+    "tosca-string-where-list-belongs.yaml": ("property 'label': \"http\" is not a list", None),
     "gen-json-8mb.json": ("more than the limit", "micronf-input-too-large"),
     "gen-xml-8mb.xml": ("more than the limit", "micronf-input-too-large"),
     "gen-yaml-8mb.yaml": ("more than the limit", "micronf-input-too-large"),

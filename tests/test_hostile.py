@@ -185,3 +185,19 @@ def test_budget_option_usage_errors() -> None:
     assert r.returncode == 2 and "NAME=N" in r.stderr
     r = sh(f"{MICRONF} validate --budget list-entries=10 examples/paper-sfc.xml")
     assert r.returncode == 0, r.stderr
+
+
+def test_an_imported_file_is_not_quoted_and_is_located(tmp_path: Path) -> None:
+    (tmp_path / "types.yaml").write_text(
+        "tosca_definitions_version: tosca_simple_profile_for_nfv_1_0_0\n"
+        "node_typez:\n  secret.Type: {derived_from: tosca.nodes.Root}\n"
+    )
+    example = (ROOT / "examples" / "paper-sfc.yaml").read_text()
+    doc = tmp_path / "doc.yaml"
+    doc.write_text(example.replace("  - micronf\n", "  - micronf\n  - types.yaml\n"))
+    with pytest.raises(ValidationFailed) as refused:
+        load(doc.read_bytes(), "tosca", str(doc), base_dir=tmp_path)
+    (p,) = refused.value.problems
+    assert "node_typez" not in p.message and "secret" not in p.message
+    assert p.message.startswith("import 'types.yaml': line 2: ")
+    assert p.line == doc.read_text().splitlines().index("  - types.yaml") + 1

@@ -627,8 +627,8 @@ def test_imported_files_obey_max_bytes(folder: Path) -> None:
 
 
 def test_imports_inside_the_folder_work(folder: Path) -> None:
-    load_tosca(_importing(folder, "types/ok.yaml"))
-    load_tosca(_importing(folder, "./types/../types/ok.yaml"))
+    for name in ("types/ok.yaml", "./types/../types/ok.yaml"):
+        assert [c["name"] for c in load_tosca(_importing(folder, name)).chains], name
 
 
 def test_tosca_parser_never_opens_a_file_of_ours(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -53,7 +53,9 @@ _NSD_TYPES = ("tosca.nodes.nfv.NS", "tosca.nodes.nfv.NFP", "tosca.nodes.nfv.Sap"
 def _templates(doc: Mapping[str, Any]) -> dict[str, Any]:
     topo = doc.get("topology_template")
     nodes = topo.get("node_templates") if isinstance(topo, dict) else None
-    return {str(k): v for k, v in nodes.items() if isinstance(v, dict)} if nodes else {}
+    if not isinstance(nodes, dict):
+        return {}
+    return {str(k): v for k, v in nodes.items() if isinstance(v, dict)}
 
 
 def _type(tpl: Any) -> str:
@@ -87,6 +89,12 @@ def _path(tpl: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for p in path if isinstance(p, dict)] if isinstance(path, list) else []
 
 
+def _classifier(entry: dict[str, Any]) -> dict[str, Any]:
+    """A criteria entry's keys: Tacker nests them in a named ``classifier``."""
+    inner = entry.get("classifier")
+    return inner if isinstance(inner, dict) else entry
+
+
 def _criteria_keys(tpl: dict[str, Any]) -> list[str]:
     props = tpl.get("properties") or {}
     policy = props.get("policy") if isinstance(props, dict) else None
@@ -95,8 +103,7 @@ def _criteria_keys(tpl: dict[str, Any]) -> list[str]:
     for entry in criteria if isinstance(criteria, list) else []:
         if not isinstance(entry, dict):
             continue
-        body = entry.get("classifier") if isinstance(entry.get("classifier"), dict) else entry
-        keys += [str(k) for k in body if k != "name"]
+        keys += [str(k) for k in _classifier(entry) if k != "name"]
     return keys
 
 
@@ -202,10 +209,7 @@ def translate_tacker(doc: dict[str, Any], templates: Mapping[str, str]) -> dict[
             for entry in policy.get("criteria") or []:
                 if not isinstance(entry, dict):
                     continue
-                body = (
-                    entry.get("classifier") if isinstance(entry.get("classifier"), dict) else entry
-                )
-                for k, v in body.items():
+                for k, v in _classifier(entry).items():
                     if k != "name" and k not in TACKER_PORT_CRITERIA:
                         criteria.append({k: v})
             new_props["policy"] = {"type": policy.get("type", "ACL"), "criteria": criteria}
@@ -222,7 +226,7 @@ def translate_tacker(doc: dict[str, Any], templates: Mapping[str, str]) -> dict[
     for group in (topo.get("groups") or {}).values():
         if isinstance(group, dict) and group.get("type") == "tosca.groups.nfv.VNFFG":
             group["type"] = "micronf.groups.VNFFG"
-            props = group.get("properties")
-            if isinstance(props, dict) and props.get("version") is not None:
-                props["version"] = str(props["version"])
+            gprops = group.get("properties")
+            if isinstance(gprops, dict) and gprops.get("version") is not None:
+                gprops["version"] = str(gprops["version"])
     return out

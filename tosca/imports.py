@@ -99,6 +99,18 @@ class Imports:
     #: absolute path -> parsed content (its own ``imports`` rewritten the same way)
     files: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: absolute path -> where it was imported from (for messages about its content)
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """How an imported file was reached: ``import 'a.yaml' -> 'b.yaml'``, the line of
+    the document's import, and the lines of the file's top-level keys."""
+
+    where: str
+    line: int | None
+    key_lines: dict[str, int]
 
 
 class _Resolver:
@@ -108,6 +120,7 @@ class _Resolver:
         self.max_entries = max_entries
         self.entries = 0
         self.exhausted = False
+        self.origins: dict[str, Origin] = {}
         self.files: dict[str, Any] = {}
         self.problems: list[Problem] = []
         # real paths of the files being resolved, outermost first: an import of
@@ -220,7 +233,8 @@ class _Resolver:
             if key in self.files:
                 continue  # tosca-parser merges all imported types: once is enough
             try:
-                doc = src.load_file(target, self.limit).data
+                parsed = src.load_file(target, self.limit)
+                doc = parsed.data
             except ValidationFailed as exc:
                 for p in exc.problems:
                     inside = f"line {p.line}: " if p.line else ""
@@ -230,6 +244,7 @@ class _Resolver:
                 self.problem(where, "not a TOSCA definitions file (a YAML mapping)", at)
                 continue
             self.files[key] = doc
+            self.origins[key] = Origin(where, at, src.top_level_lines(parsed.root))
             if doc.get("imports") is not None:
                 self.stack.append(key)
                 nested = self.resolve(doc["imports"], target.parent, [*chain, label], lines, at)
@@ -265,7 +280,7 @@ def resolve(
     if profile not in resolver.files:
         resolver.files[profile] = _profile()
         entries.insert(0, profile)
-    return Imports(entries, resolver.files, resolver.problems)
+    return Imports(entries, resolver.files, resolver.problems, resolver.origins)
 
 
 @contextlib.contextmanager

@@ -73,6 +73,68 @@ def _field_line(text: str, lines: Lines) -> int | None:
     return None
 
 
+_NOT_A = re.compile(r'^"(?P<value>.*)" is not an? (?P<what>list|map|string|integer|float|boolean)')
+
+
+def _holders(value: str, tpl: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(kind, template, property) whose value holds the scalar *value* somewhere inside."""
+    found: list[tuple[str, str, str]] = []
+    topo = tpl.get("topology_template")
+    if not isinstance(topo, dict):
+        return found
+    for kind, section in (("node", "node_templates"), ("group", "groups")):
+        entries = topo.get(section)
+        for name, entry in entries.items() if isinstance(entries, dict) else []:
+            props = entry.get("properties") if isinstance(entry, dict) else None
+            for prop, v in props.items() if isinstance(props, dict) else []:
+                stack = [v]
+                while stack:
+                    item = stack.pop()
+                    if isinstance(item, dict):
+                        stack += list(item.values())
+                    elif isinstance(item, list):
+                        stack += item
+                    elif str(item) == value:
+                        found.append((kind, str(name), str(prop)))
+                        break
+    return found
+
+
+def _with_holder(text: str, tpl: dict[str, Any], lines: Lines) -> tuple[str, int | None]:
+    """tosca-parser's ``"x" is not a list`` with the property that holds ``x`` and its line."""
+    m = _NOT_A.match(text)
+    if m is None:
+        return text, None
+    holders = _holders(m.group("value"), tpl)
+    if len(holders) != 1:
+        return text, None
+    kind, name, prop = holders[0]
+    what = "node" if kind == "node" else "group"
+    hint = " (write it as [ ... ])" if m.group("what") == "list" else ""
+    line = lines.props.get((kind, name, prop))
+    return f"{what} {name!r}: property {prop!r}: {text.rstrip('.')}{hint}", line
+
+
+_IMPORTED_FIELD = re.compile(r'^Template (?P<path>/\S+) contains unknown field "(?P<field>[^"]*)"')
+
+
+def _in_import(text: str, lines: Lines) -> tuple[str, int | None]:
+    """A message about an imported file's content: named by its import, at the line of
+    the document's import and with the line inside the file, its content unquoted."""
+    m = _IMPORTED_FIELD.match(text)
+    origin = lines.imported.get(m.group("path")) if m else None
+    if m is None or origin is None:
+        return text, None
+    where, line, key_lines = origin
+    inside = key_lines.get(m.group("field"))
+    at = f"line {inside}: " if inside else ""
+    return (
+        f"{where}: {at}a top-level key that TOSCA definitions do not have (they hold "
+        "tosca_definitions_version, imports, node_types, data_types, group_types, ...)",
+        line,
+    )
+
+
 def _guess_line(text: str, lines: Lines) -> int | None:
     line = _field_line(text, lines)
     if line is not None:
@@ -163,12 +225,14 @@ def run(tpl: dict[str, Any], files: dict[str, Any], source: str, lines: Lines) -
                     f"tosca-parser cannot process the document ({type(exc).__name__}: "
                     f"{message(exc)})"
                 )
-            raise ValidationFailed(
-                [
-                    Problem(_with_choices(m, lines), source=source, line=_guess_line(m, lines))
-                    for m in messages
-                ]
-            ) from None
+            problems = []
+            for m in messages:
+                text, line = _in_import(m, lines)
+                if line is None:
+                    text, line = _with_holder(text, tpl, lines)
+                line = line if line is not None else _guess_line(m, lines)
+                problems.append(Problem(_with_choices(text, lines), source=source, line=line))
+            raise ValidationFailed(problems) from None
 
 
 _NOT_FOUND = re.compile(r'^Node template "(?P<name>[^"]*)" was not found')

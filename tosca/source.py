@@ -190,6 +190,9 @@ class Lines:
     props: dict[tuple[str, str, str], int] = field(default_factory=dict)
     #: ("node" | "group", template name, key) -> line of a key of the template
     keys: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: absolute path of an imported file -> (how it was imported, line of the
+    #: document's import, lines of the file's top-level keys)
+    imported: dict[str, tuple[str, int | None, dict[str, int]]] = field(default_factory=dict)
 
 
 def _template_lines(lines: Lines, kind: str, name: str, node: yaml.Node) -> None:
@@ -213,6 +216,17 @@ def _template_lines(lines: Lines, kind: str, name: str, node: yaml.Node) -> None
                         req = _key(rk)
                         if req is not None:
                             lines.keys.setdefault((kind, name, f"requirement {req}"), _lineno(rk))
+
+
+def top_level_lines(root: yaml.Node | None) -> dict[str, int]:
+    """Line of every top-level key of a YAML mapping."""
+    out: dict[str, int] = {}
+    if isinstance(root, yaml.MappingNode):
+        for k, _v in root.value:
+            key = _key(k)
+            if key is not None:
+                out.setdefault(key, _lineno(k))
+    return out
 
 
 def line_map(root: yaml.Node | None) -> Lines:

@@ -95,15 +95,34 @@ def _is_a(names: list[str], wanted: str) -> bool:
     return any(n == wanted or n.endswith("." + wanted) for n in names)
 
 
+def _input_value(function: Any) -> Any:
+    """The value of a ``get_input``, following defaults that are ``get_input`` themselves
+    (tosca-parser does not), and naming a cycle as one."""
+    inputs = {i.name: i for i in (getattr(function.tosca_tpl, "inputs", None) or [])}
+    seen = [function.input_name]
+    result = function.result()
+    while isinstance(result, dict) and set(result) == {"get_input"}:
+        name = str(result["get_input"])
+        if name in seen:
+            raise ValueError(
+                "get_input cycle: the inputs' defaults refer back to each other: "
+                + " -> ".join([*seen, name])
+            )
+        seen.append(name)
+        if name not in inputs:
+            raise ValueError(f"input {seen[-2]!r} refers to input {name!r}, which does not exist")
+        result = inputs[name].default
+    if result is None:
+        raise ValueError(f"input {seen[-1]!r} has no value and no default")
+    return result
+
+
 def _plain(value: Any) -> Any:
     """A property value with ``get_input`` evaluated (ValueError for other functions)."""
     from toscaparser.functions import Function, GetInput
 
     if isinstance(value, GetInput):
-        result = value.result()
-        if result is None:
-            raise ValueError(f"input {value.input_name!r} has no value and no default")
-        value = result
+        value = _input_value(value)
     if isinstance(value, Function):
         raise ValueError("TOSCA functions other than get_input are not supported")
     if isinstance(value, dict):
@@ -612,6 +631,7 @@ def _translate_text(
         raise ValidationFailed(refused + loaded.problems)
     # ``doc`` was built for this call alone: tosca-parser may have it
     doc["imports"] = loaded.entries
+    lines.imported = {k: (o.where, o.line, o.key_lines) for k, o in loaded.origins.items()}
 
     tosca = parser.run(doc, loaded.files, source_name, lines)
     try:
