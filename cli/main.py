@@ -20,6 +20,7 @@ from micronf.yang.budgets import BUDGETS, parse_setting
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
 from . import revisions
+from .dataplane import app as dataplane_app
 from .intake import UsageError, inputs_of, load_input
 from .output import (
     EXIT_INVALID,
@@ -45,6 +46,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
+
+
+app.add_typer(dataplane_app, name="dataplane")
 
 
 def _version(value: bool) -> None:
