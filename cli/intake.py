@@ -8,7 +8,8 @@ list of inputs, with every usage error found before anything is read:
 * a folder stands for the intent files in it and its sub-folders (by
   extension, sorted, hidden entries skipped), so that ``micronf validate
   examples/*`` and ``micronf validate examples`` both work; a folder with
-  none is a usage error;
+  none adds nothing, and arguments that name no intent file at all are a
+  usage error;
 * ``-`` names standard input, whose format must be given, once at most.
 """
 
@@ -93,6 +94,7 @@ def inputs_of(paths: list[Path], override: Format | str | None = None) -> list[I
     if sum(1 for p in paths if is_stdin(p)) > 1:
         raise UsageError("standard input (-) can be given once only")
     out: list[Input] = []
+    folders: list[Path] = []
     for path in paths:
         if is_stdin(path):
             if forced is None:
@@ -109,12 +111,10 @@ def inputs_of(paths: list[Path], override: Format | str | None = None) -> list[I
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UsageError(f"cannot access {_quoted(path)}: {reason}") from None
         if stat.S_ISDIR(st.st_mode):
-            files = _folder_files(path)
-            if not files:
-                raise UsageError(
-                    f"folder {_quoted(path)} holds no intent files ({extensions_help()})"
-                )
-            out += [Input(f, format_of_name(f) or Format.json) for f in files]
+            # a folder without intent files (examples/traces in examples/*) adds none;
+            # arguments that add none at all are a usage error, below
+            out += [Input(f, format_of_name(f) or Format.json) for f in _folder_files(path)]
+            folders.append(path)
             continue
         fmt = forced or format_of_name(path)
         if fmt is None:
@@ -125,6 +125,9 @@ def inputs_of(paths: list[Path], override: Format | str | None = None) -> list[I
         if not os.access(path, os.R_OK):
             raise UsageError(f"file {_quoted(path)} is not readable")
         out.append(Input(path, fmt))
+    if not out and folders:
+        names = ", ".join(_quoted(f) for f in folders)
+        raise UsageError(f"no intent files in {names} ({extensions_help()})")
     return out
 
 

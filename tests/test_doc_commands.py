@@ -2,8 +2,8 @@
 
 The commands are taken from the fenced shell blocks (```sh, ```shell,
 ```bash, ```console) of README.md and docs/*.md; each is run with bash in a
-scratch folder that holds a copy of ``examples/``, ``tests/data/``,
-``bench/`` and ``docs/`` and a link to the repository's ``.venv`` (so
+scratch folder that holds a copy of every file git tracks in the repository
+and a link to the repository's ``.venv`` (so
 ``.venv/bin/micronf`` and plain ``micronf`` both work), with ``HOME``,
 ``MICRONF_DB`` and the temporary folder inside it: a command cannot change
 the repository.
@@ -174,8 +174,21 @@ RUN_BLOCKS = [b for b in ALL_BLOCKS if not b.skipped and any(not c.skipped for c
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("doc-commands")
-    for folder in ("examples", "tests/data", "bench", "docs"):
-        shutil.copytree(ROOT / folder, base / folder, symlinks=True)
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=False
+    ).stdout.split(b"\0")
+    files = [ROOT / f.decode() for f in tracked if f]
+    if not files:  # not a git checkout: the folders the docs refer to
+        files = [
+            p
+            for d in ("examples", "tests/data", "bench", "docs", "yang")
+            for p in (ROOT / d).rglob("*")
+        ]
+    for path in files:
+        if path.is_file():
+            target = base / path.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
     (base / ".venv").symlink_to(ROOT / ".venv")
     return base
 
@@ -205,10 +218,11 @@ def _run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("block", RUN_BLOCKS, ids=[f"{b.doc}:{b.line}" for b in RUN_BLOCKS])
 def test_documented_commands_run(block: Block, scratch: Path) -> None:
-    folder = scratch / f"{block.doc.replace('/', '_')}-{block.line}"
-    folder.mkdir()
-    for item in ("examples", "tests", "bench", "docs", ".venv"):
-        (folder / item).symlink_to(scratch / item)
+    folder = scratch / "blocks" / f"{block.doc.replace('/', '_')}-{block.line}"
+    folder.mkdir(parents=True)
+    for item in scratch.iterdir():
+        if item.name != "blocks":
+            (folder / item.name).symlink_to(item)
     for setup in block.setup:
         r = _run(setup, folder)
         assert r.returncode == 0, f"{block.doc}:{block.line}: setup {setup!r} failed\n{r.stderr}"
