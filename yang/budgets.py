@@ -164,7 +164,9 @@ def _key_pred(
 ) -> tuple[tuple[str, str], ...] | None:
     values = []
     for k in keys:
-        value = next((v for name, v in entry.items() if name.split(":")[-1] == k), None)
+        value = entry.get(k)  # members inside a list are seldom prefixed
+        if value is None:
+            value = next((v for name, v in entry.items() if name.split(":")[-1] == k), None)
         if value is None or isinstance(value, dict | list):
             return None
         values.append((k, _canon(value)))
@@ -205,38 +207,49 @@ def check_json(raw: bytes, budgets: Budgets) -> None:
     except ValueError as exc:  # not UTF-8 text: check_text reports it first
         raise _malformed(f"not a JSON document: {exc}", None) from None
     keys_of = list_keys()
-    # (node, data path shown, schema path)
-    stack: list[tuple[Any, str, str]] = [(doc, "", "")]
+    # (node, schema path, data path): the data path is a linked (parent, step)
+    # pair, made into text only for a message (most inputs need none)
+    stack: list[tuple[Any, str, Any]] = [(doc, "", None)]
     while stack:
-        node, where, schema = stack.pop()
+        node, schema, where = stack.pop()
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, dict | list):
                     step = key if not schema else key.split(":")[-1]
-                    stack.append((value, f"{where}/{step}", f"{schema}/{step}"))
-        elif isinstance(node, list):
-            _over(budgets, "list-entries", len(node), where or "/")
-            scalars = [v for v in node if not isinstance(v, dict | list)]
-            if len(scalars) > 1:
-                seen: set[Any] = set()
-                for v in scalars:
-                    k = (type(v).__name__, v)
-                    if k in seen:
-                        raise _duplicate(v, "", path=where)
-                    seen.add(k)
-            keys = keys_of.get(schema)
-            entries: set[tuple[tuple[str, str], ...]] = set()
-            for i, value in enumerate(node, 1):
-                if not isinstance(value, dict | list):
+                    stack.append((value, f"{schema}/{step}", (where, "/" + step)))
+            continue
+        if not isinstance(node, list):
+            continue
+        if len(node) > budgets["list-entries"]:
+            _over(budgets, "list-entries", len(node), _text_path(where) or "/")
+        keys = keys_of.get(schema)
+        seen: set[Any] = set()
+        for i, value in enumerate(node, 1):
+            if isinstance(value, dict):
+                pred = _key_pred(value, keys) if keys else None
+                if pred is None:
+                    stack.append((value, schema, (where, f"[{i}]")))
                     continue
-                pred = _key_pred(value, keys) if keys and isinstance(value, dict) else None
-                if pred is not None:
-                    if pred in entries:
-                        raise _duplicate_entry(where + _preds(pred))
-                    entries.add(pred)
-                    stack.append((value, where + _preds(pred), schema))
-                else:
-                    stack.append((value, f"{where}[{i}]", schema))
+                if pred in seen:
+                    raise _duplicate_entry(_text_path(where) + _preds(pred))
+                seen.add(pred)
+                stack.append((value, schema, (where, pred)))
+            elif isinstance(value, list):
+                stack.append((value, schema, (where, f"[{i}]")))
+            else:
+                k = (type(value).__name__, value)
+                if k in seen:
+                    raise _duplicate(value, "", path=_text_path(where))
+                seen.add(k)
+
+
+def _text_path(where: Any) -> str:
+    """A linked data path (see :func:`check_json`) as text."""
+    parts: list[str] = []
+    while where is not None:
+        where, step = where
+        parts.append(step if isinstance(step, str) else _preds(step))
+    return "".join(reversed(parts))
 
 
 # ------------------------------------------------------------------------------- XML
