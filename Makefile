@@ -106,6 +106,7 @@ test: setup lint  ## set up, lint and run the whole test suite
 
 bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/results/)
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/hostile_cost.py
 	$(BIN)/python bench/hop_cost.py
 	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/fig10_pipeline_vs_rtc.py

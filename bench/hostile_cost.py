@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -232,14 +233,21 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     print(
         f"\nworst_seconds_per_mib = {worst:.3f} (goal <= {GOAL}; "
-        f"size growth {sizes[-1] / sizes[0]:g}x, linear time grows as much)"
+        f"size growth {sizes[-1] / sizes[0]:g}x, linear time grows as much; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
 
     args.out.mkdir(parents=True, exist_ok=True)
     result = {
         "benchmark": "hostile_cost",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            # the machine is shared: a load above the CPU count inflates every time
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        },
         "sizes_mib": sizes,
         "worst_seconds_per_mib": round(worst, 4),
         "goal_seconds_per_mib": GOAL,
