@@ -19,6 +19,7 @@ from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
 from micronf.yang.budgets import BUDGETS, parse_setting
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
+from . import dry_run as dry_run_command
 from . import revisions
 from .dataplane import app as dataplane_app
 from .intake import UsageError, inputs_of, load_input
@@ -176,6 +177,10 @@ def validate(
             show_default=False,
         ),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Also compile, place and plan (as micronf dry-run)."),
+    ] = False,
 ) -> None:
     """Validate intent files against the micronf YANG models; changes nothing.
 
@@ -183,6 +188,10 @@ def validate(
     every file is valid, 1 if any is invalid, 2 on a usage error, 3 when the
     environment fails (standard output closed or full).
     """
+    if dry_run:
+        dry_run_command.run(
+            files, fmt=fmt.value if fmt else None, as_json=as_json, max_bytes=max_bytes
+        )
     # Usage errors first, before any file is validated or anything printed
     # (typer's own checks of path arguments do not know "-", so none are asked).
     try:
@@ -233,6 +242,7 @@ def validate(
     raise typer.Exit(EXIT_INVALID if any_invalid else EXIT_OK)
 
 
+dry_run_command.register(app)
 revisions.register(app)
 
 

@@ -43,6 +43,7 @@ from micronf.yang.inputs import limit_of, read_regular_file
 
 from . import criteria, foreign, imports, parser, shape, source
 from .nfv import (
+    AGENT_TYPE,
     FP_TYPE,
     MICRONF_FP_TYPE,
     MICRONF_VNF_TYPE,
@@ -260,9 +261,25 @@ class _Translator:
         vnffgs = self.vnffg_groups()
         self.vnf_templates()
         chains = [c for c in (self.chain(group) for group in vnffgs) if c is not None]
+        agents = self.agents()
         if self.problems:
             raise ValidationFailed(self.problems)
-        return _Translation({"micronf-sfc:chains": {"chain": chains}}, self.lines, self.path_lines)
+        data: dict[str, Any] = {"micronf-sfc:chains": {"chain": chains}}
+        if agents:
+            data = {"micronf-sfc:agents": {"agent": agents}, **data}
+        return _Translation(data, self.lines, self.path_lines)
+
+    def agents(self) -> list[dict[str, Any]]:
+        """The agents registry, from micronf.nodes.Agent nodes."""
+        agents = []
+        for name, kind in self.kinds.items():
+            if kind != "agent":
+                continue
+            try:
+                agents.append(_agent(name, _properties(self.nodes[name])))
+            except (TypeError, ValueError, AttributeError) as exc:
+                self.fail(f"node {name!r}: {exc}", self.lines.nodes.get(name))
+        return agents
 
     # ------------------------------------------------------------------ steps
 
@@ -274,6 +291,8 @@ class _Translator:
                 self.kinds[name] = "vnf"
             elif _is_a(names, FP_TYPE):
                 self.kinds[name] = "fp"
+            elif _is_a(names, AGENT_TYPE):
+                self.kinds[name] = "agent"
             else:
                 reason = next(
                     (r for t, r in UNSUPPORTED_NODE_TYPES.items() if _is_a(names, t)),
@@ -521,10 +540,19 @@ class _Translator:
             ingress["port"] = _text(gprops["ingress_port"], "ingress_port")
         if paths and paths[0].match:
             ingress["match"] = paths[0].match
+        if gprops.get("ingress_agent") is not None and ingress:
+            ingress["agent"] = _text(gprops["ingress_agent"], "ingress_agent")
         if ingress:
-            chain["ingress"] = ingress
-        if gprops.get("egress_port") is not None:
-            chain["egress"] = {"port": _text(gprops["egress_port"], "egress_port")}
+            chain["ingress"] = {
+                k: ingress[k] for k in ("vnf", "port", "match", "agent") if k in ingress
+            }
+        egress = {
+            key: _text(gprops[prop], prop)
+            for key, prop in (("agent", "egress_agent"), ("port", "egress_port"))
+            if gprops.get(prop) is not None
+        }
+        if egress:
+            chain["egress"] = egress
         placement: dict[str, Any] = {}
         if gprops.get("expected_rate") is not None:
             try:
@@ -543,7 +571,9 @@ class _Translator:
             chain["placement"] = placement
         for prop, suffix in (
             ("ingress_port", "/ingress/port"),
-            ("egress_port", "/egress"),
+            ("ingress_agent", "/ingress/agent"),
+            ("egress_port", "/egress/port"),
+            ("egress_agent", "/egress/agent"),
             ("expected_rate", "/placement/expected-rate"),
             ("allowed_agents", "/placement/allowed-agent"),
             ("description", "/description"),
@@ -555,6 +585,34 @@ class _Translator:
 
 def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
     return _Translator(tosca, source, lines).run()
+
+
+def _agent(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """A micronf.nodes.Agent node as an entry of the agents registry."""
+    agent: dict[str, Any] = {"name": name}
+    if props.get("address") is not None:
+        agent["address"] = str(props["address"])
+    if props.get("core_frequency") is not None:
+        agent["core-frequency"] = int(props["core_frequency"])
+    numa = props.get("numa_nodes") or {}
+    if numa:
+        agent["numa-node"] = [
+            {"id": int(k), "core": [int(c) for c in (v or [])]} for k, v in numa.items()
+        ]
+    ports = []
+    for pname, pprops in (props.get("ports") or {}).items():
+        port: dict[str, Any] = {"name": str(pname)}
+        pprops = pprops or {}
+        if pprops.get("numa_node") is not None:
+            port["numa-node"] = int(pprops["numa_node"])
+        if pprops.get("mac_address") is not None:
+            port["mac-address"] = str(pprops["mac_address"])
+        ports.append(port)
+    if ports:
+        agent["port"] = ports
+    if props.get("tunnel_port") is not None:
+        agent["tunnel-port"] = str(props["tunnel_port"])
+    return agent
 
 
 # --------------------------------------------------------------------------- entry points
