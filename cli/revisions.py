@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 # Piped output is not cut at 80 columns.
-_WIDTH = None if sys.stdout.isatty() else 200
+_WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
 out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 
