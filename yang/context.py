@@ -24,6 +24,10 @@ from .errors import Problem
 
 #: Modules micronf implements, in load order.
 MODULES = ("micronf-types", "micronf-catalog", "micronf-sfc", "micronf-agent")
+#: IETF modules the NETCONF server needs in the same context: ``nc:operation``
+#: annotations of edit-config, NACM rules kept in the running configuration,
+#: and with-defaults' ``wd:default`` annotation.
+PROTOCOL_MODULES = ("ietf-netconf", "ietf-netconf-acm", "ietf-netconf-with-defaults")
 
 _LOCATION = re.compile(
     r'^(?:Data|Schema) location "(?P<path>[^"]*)"(?:, line number (?P<line>\d+))?\.?$'
@@ -56,6 +60,8 @@ def new_context() -> libyang.Context:
     search = f"{modules_dir()}:{modules_dir() / 'ietf'}"
     ctx = libyang.Context(search, disable_searchdir_cwd=True)
     for name in MODULES:
+        ctx.load_module(name)
+    for name in PROTOCOL_MODULES:
         ctx.load_module(name)
     return ctx
 
