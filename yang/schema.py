@@ -165,3 +165,23 @@ def nacm_default_deny() -> dict[str, str]:
         for node in mod.children():
             _walk(node, out, None)
     return out
+
+
+def _keys_walk(node: libyang.SNode, prefix: tuple[str, ...], out: dict[tuple[str, ...], frozenset[str]]) -> None:
+    path = (*prefix, node.name())
+    if isinstance(node, libyang.SList):
+        out[path] = frozenset(k.name() for k in node.keys())
+    if isinstance(node, libyang.SContainer | libyang.SList):
+        for child in node.children():
+            _keys_walk(child, path, out)
+
+
+@functools.cache
+def list_keys() -> dict[tuple[str, ...], frozenset[str]]:
+    """Local-name path of each list (``("chains", "chain")``) -> its key leaves."""
+    out: dict[tuple[str, ...], frozenset[str]] = {}
+    for m in modules():
+        if m.implemented:
+            for node in shared_context().get_module(m.name).children():
+                _keys_walk(node, (), out)
+    return out
