@@ -64,7 +64,7 @@ lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	cd build/lint && ../../$(BIN)/mypy --config-file ../../pyproject.toml \
 		$(foreach p,$(PY_PACKAGES),-p micronf.$(p))
 	cd build/lint && PYTHONPATH=. ../../$(BIN)/lint-imports ../../pyproject.toml
-	$(BIN)/pyang --lint -p $(YANG_DIR) -p $(YANG_DIR)/ietf $(OUR_YANG)
+	$(BIN)/pyang --lint --lint-ensure-hyphenated-names -p $(YANG_DIR) -p $(YANG_DIR)/ietf $(OUR_YANG)
 	$(BIN)/pyang -p $(YANG_DIR)/ietf $(IETF_YANG) > /dev/null
 
 docs: venv  ## regenerate the YANG trees in docs/yang/

@@ -161,7 +161,8 @@ class VnfTemplate:
 @dataclass(frozen=True)
 class Catalog:
     descriptors: Mapping[str, UnfDescriptor] = field(default_factory=dict)
-    templates: Mapping[str, VnfTemplate] = field(default_factory=dict)
+    #: keyed by (name, version)
+    templates: Mapping[tuple[str, str], VnfTemplate] = field(default_factory=dict)
 
     @classmethod
     def from_yang(cls, d: Mapping[str, Any]) -> Catalog:
@@ -169,5 +170,16 @@ class Catalog:
             descriptors={
                 x["class"]: UnfDescriptor.from_yang(x) for x in d.get("unf-descriptor", [])
             },
-            templates={t["name"]: VnfTemplate.from_yang(t) for t in d.get("vnf-template", [])},
+            templates={
+                (t["name"], t["version"]): VnfTemplate.from_yang(t)
+                for t in d.get("vnf-template", [])
+            },
         )
+
+    def template(self, name: str, version: str | None = None) -> VnfTemplate:
+        """The template *name* at *version*, or its only version when *version* is None
+        (validated intent guarantees there is exactly one)."""
+        if version is not None:
+            return self.templates[(name, version)]
+        (found,) = [t for (n, _), t in self.templates.items() if n == name]
+        return found

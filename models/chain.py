@@ -24,6 +24,8 @@ class VnfInstance:
     name: str
     template: str
     node_config: Mapping[str, Mapping[str, tuple[str, ...]]]
+    #: None when the chain leaves it to the catalog's only version of the template
+    template_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Chain:
                         c["node"]: parameter_values(c.get("parameter"))
                         for c in v.get("node-config", [])
                     },
+                    v.get("template-version"),
                 )
                 for v in d.get("vnf", [])
             },
@@ -130,7 +133,7 @@ class Chain:
         exits_of: dict[str, dict[str, str]] = {}
         for vname in self.vnf_order():
             inst = self.vnfs[vname]
-            tpl = catalog.templates[inst.template]
+            tpl = catalog.template(inst.template, inst.template_version)
             for nid, node in tpl.nodes.items():
                 desc = catalog.descriptors[node.unf_class]
                 params = {n: p.default for n, p in desc.parameters.items()}
@@ -142,11 +145,13 @@ class Chain:
                 Link(f"{vname}.{lk.source}", f"{vname}.{lk.target}", lk.labels) for lk in tpl.links
             ]
             exits_of[vname] = {label: f"{vname}.{node}" for label, node in tpl.exits.items()}
-        entry_tpl = catalog.templates[self.vnfs[self.ingress_vnf].template]
+        entry_vnf = self.vnfs[self.ingress_vnf]
+        entry_tpl = catalog.template(entry_vnf.template, entry_vnf.template_version)
         entry = f"{self.ingress_vnf}.{entry_tpl.entry}"
         linked: set[tuple[str, str]] = set()  # (vnf, exit) pairs a chain link takes
         for lk in self.links:
-            target_tpl = catalog.templates[self.vnfs[lk.target].template]
+            target = self.vnfs[lk.target]
+            target_tpl = catalog.template(target.template, target.template_version)
             labels = lk.labels or tuple(exits_of[lk.source])
             for label in labels:
                 linked.add((lk.source, label))

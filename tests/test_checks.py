@@ -34,6 +34,7 @@ def tags(doc: dict[str, Any]) -> list[tuple[str | None, str | None]]:
 def custom_template(**overrides: Any) -> dict[str, Any]:
     tpl: dict[str, Any] = {
         "name": "custom",
+        "version": "1.0",
         "node": [
             {"id": "rx", "unf-class": "RxService"},
             {"id": "classify", "unf-class": "HttpClassifier"},
@@ -116,7 +117,7 @@ def test_template_label_not_emitted() -> None:
     assert found == [
         (
             "micronf-unknown-label",
-            "/micronf-catalog:catalog/vnf-template[name='custom']/link[from='rx'][to='classify']/label",
+            "/micronf-catalog:catalog/vnf-template[name='custom'][version='1.0']/link[from='rx'][to='classify']/label",
         )
     ]
 
@@ -138,7 +139,7 @@ def test_template_label_no_link_takes() -> None:
     assert tags(doc) == [
         (
             "micronf-unrouted-label",
-            "/micronf-catalog:catalog/vnf-template[name='custom']/node[id='classify']",
+            "/micronf-catalog:catalog/vnf-template[name='custom'][version='1.0']/node[id='classify']",
         )
     ]
     tpl["link"].append({"from": "classify", "to": "tx"})  # unlabelled: takes the rest
@@ -153,7 +154,7 @@ def test_template_dead_end_is_a_yang_must() -> None:
     assert tags(doc) == [
         (
             "micronf-dead-end",
-            "/micronf-catalog:catalog/vnf-template[name='custom']/node[id='orphan']",
+            "/micronf-catalog:catalog/vnf-template[name='custom'][version='1.0']/node[id='orphan']",
         )
     ]
 

@@ -272,10 +272,10 @@ def test_redefined_builtin_template_is_refused() -> None:
         ),
         (
             "micronf-builtin-redefined",
-            "/micronf-catalog:catalog/vnf-template[name='edge-firewall']",
+            "/micronf-catalog:catalog/vnf-template[name='edge-firewall'][version='1.0']",
         ),
     ]
-    assert "redefines the built-in VNF template edge-firewall" in problems[1].message
+    assert "redefines the built-in VNF template edge-firewall version 1.0" in problems[1].message
 
 
 def test_redefined_builtin_in_xml() -> None:
@@ -283,6 +283,7 @@ def test_redefined_builtin_in_xml() -> None:
         '<catalog xmlns="urn:micronf:yang:micronf-catalog">\n'
         "  <vnf-template>\n"
         "    <name>load-balancer</name>\n"
+        "    <version>1.0</version>\n"
         "  </vnf-template>\n"
         "</catalog>\n"
     )

@@ -37,7 +37,7 @@ def test_catalog_has_the_papers_unfs_and_vnfs() -> None:
         "monitoring-function",
         "application-firewall",
         "load-balancer",
-    } <= set(cat.templates)
+    } <= {name for name, _version in cat.templates}
     http = cat.descriptors["HttpClassifier"]
     assert http.result_labels == ("http", "non-http")
     assert http.access["payload"] is Access.READ_ONLY and not http.may_drop
@@ -46,7 +46,7 @@ def test_catalog_has_the_papers_unfs_and_vnfs() -> None:
 
 
 def test_template_order_follows_links() -> None:
-    tpl = intent().catalog.templates["monitoring-function"]
+    tpl = intent().catalog.template("monitoring-function")
     order = tpl.topological_order()
     assert order[0] == "rx" and order[-1] == "tx"
     assert order.index("classify") < order.index("count")
@@ -81,6 +81,7 @@ def test_exits_no_chain_link_takes_leave_by_the_egress() -> None:
             "vnf-template": [
                 {
                     "name": "splitter",
+                    "version": "1.0",
                     "node": [
                         {"id": "rx", "unf-class": "RxService"},
                         {"id": "classify", "unf-class": "HttpClassifier"},

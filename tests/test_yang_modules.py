@@ -27,7 +27,7 @@ def _pyang(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("module", MODULES)
 def test_module_is_pyang_lint_clean(module: str) -> None:
-    res = _pyang("--lint", str(modules_dir() / f"{module}.yang"))
+    res = _pyang("--lint", "--lint-ensure-hyphenated-names", str(modules_dir() / f"{module}.yang"))
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.strip() == "" and res.stderr.strip() == ""
 

@@ -215,6 +215,7 @@ def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
 
     # template name of every VNF
     templates: dict[str, str] = {}
+    versions: dict[str, str] = {}
     configs: dict[str, list[dict[str, Any]]] = {}
     for name, kind in kinds.items():
         if kind != "vnf":
@@ -234,6 +235,9 @@ def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
                 )
                 continue
             templates[name] = template
+            version = props.get("template_version")
+            if version is not None:
+                versions[name] = str(version)
             if props.get("node_config") is not None:
                 configs[name] = _node_config(props["node_config"])
         except ValueError as exc:
@@ -364,6 +368,8 @@ def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
             if name not in templates:
                 continue
             vnf: dict[str, Any] = {"name": name, "template": templates[name]}
+            if name in versions:
+                vnf["template-version"] = versions[name]
             if name in configs:
                 vnf["node-config"] = configs[name]
             vnfs.append(vnf)

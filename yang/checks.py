@@ -44,8 +44,22 @@ def quote_key(value: str) -> str:
     return f"'{value}'" if "'" not in value else f'"{value}"'
 
 
-def template_path(name: str) -> str:
-    return f"{CATALOG}/vnf-template[name={quote_key(name)}]"
+def template_path(name: str, version: str) -> str:
+    return f"{CATALOG}/vnf-template[name={quote_key(name)}][version={quote_key(version)}]"
+
+
+TemplateKey = tuple[str, str]
+
+
+def resolve_template(
+    templates: Mapping[TemplateKey, Data], name: str, version: str | None
+) -> Data | None:
+    """The template a chain's VNF names: by name and version, or by name alone
+    while the catalog holds one version of it (None when there is no such one)."""
+    if version is not None:
+        return templates.get((name, version))
+    found = [t for (n, _), t in templates.items() if n == name]
+    return found[0] if len(found) == 1 else None
 
 
 def chain_path(name: str) -> str:
@@ -235,7 +249,7 @@ def check_parameters(
 
 
 def check_template(tpl: Data, descriptors: Mapping[str, Data]) -> list[Problem]:
-    base = template_path(tpl["name"])
+    base = template_path(tpl["name"], tpl["version"])
     problems: list[Problem] = []
     nodes = {n["id"]: n for n in tpl.get("node", [])}
     links = tpl.get("link", [])
@@ -317,9 +331,9 @@ def unset_mandatory(tpl: Data, descriptors: Mapping[str, Data]) -> list[tuple[st
 
 def check_chain(
     chain: Data,
-    templates: Mapping[str, Data],
+    templates: Mapping[TemplateKey, Data],
     descriptors: Mapping[str, Data],
-    unset: Mapping[str, list[tuple[str, str]]] | None = None,
+    unset: Mapping[TemplateKey, list[tuple[str, str]]] | None = None,
 ) -> list[Problem]:
     base = chain_path(chain["name"])
     problems: list[Problem] = []
@@ -345,7 +359,8 @@ def check_chain(
                     )
                 )
     for lk in links:
-        tpl = templates.get(vnfs[lk["from"]]["template"], {})
+        src = vnfs[lk["from"]]
+        tpl = resolve_template(templates, src["template"], src.get("template-version")) or {}
         exits = {e["name"] for e in tpl.get("exit", [])}
         for label in lk.get("label", []):
             if label not in exits:
@@ -359,8 +374,8 @@ def check_chain(
                     )
                 )
     for name, vnf in vnfs.items():
-        found = templates.get(vnf["template"])
-        if found is None:  # libyang's leafref check already reported it
+        found = resolve_template(templates, vnf["template"], vnf.get("template-version"))
+        if found is None:  # libyang's leafref or must check already reported it
             continue
         tpl = found
         vpath = f"{base}/vnf[name={quote_key(name)}]"
@@ -374,7 +389,8 @@ def check_chain(
             params = cfg.get("parameter", [])
             problems += check_parameters(npath, node["unf-class"], params, descriptors)
             overrides[cfg["node"]] = {p["name"]: p for p in params}
-        missing = unset[tpl["name"]] if unset else unset_mandatory(tpl, descriptors)
+        key = (tpl["name"], tpl["version"])
+        missing = unset[key] if unset else unset_mandatory(tpl, descriptors)
         for nid, pname in missing:
             if pname not in overrides.get(nid, {}):
                 problems.append(
@@ -392,11 +408,11 @@ def run_all(data: Data) -> list[Problem]:
     """Every check on a whole validated datastore (RFC 7951 JSON as a dict)."""
     catalog = data.get("micronf-catalog:catalog", {})
     descriptors = {d["class"]: d for d in catalog.get("unf-descriptor", [])}
-    templates = {t["name"]: t for t in catalog.get("vnf-template", [])}
+    templates = {(t["name"], t["version"]): t for t in catalog.get("vnf-template", [])}
     problems: list[Problem] = []
     for tpl in templates.values():
         problems += check_template(tpl, descriptors)
-    unset = {name: unset_mandatory(tpl, descriptors) for name, tpl in templates.items()}
+    unset = {key: unset_mandatory(tpl, descriptors) for key, tpl in templates.items()}
     for chain in data.get("micronf-sfc:chains", {}).get("chain", []):
         problems += check_chain(chain, templates, descriptors, unset)
     return problems

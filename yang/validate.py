@@ -44,7 +44,7 @@ _PRINT_FLAGS = lib.LYD_PRINT_WITHSIBLINGS | lib.LYD_PRINT_WD_ALL | lib.LYD_PRINT
 # libyang contexts are not thread-safe; every use of the shared one is serialised.
 _ctx_lock = threading.RLock()
 _builtin_text: bytes | None = None
-_builtin_key_sets: tuple[frozenset[str], frozenset[str]] | None = None
+_builtin_key_sets: tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]] | None = None
 
 #: At most this many problems are reported per input, then a count of the rest.
 MAX_PROBLEMS = 50
@@ -251,14 +251,14 @@ def _add_lines(problems: list[Problem], raw: bytes, fmt: str) -> list[Problem]:
     return out
 
 
-def _builtin_keys() -> tuple[frozenset[str], frozenset[str]]:
-    """Classes of the built-in uNF descriptors and names of the built-in templates."""
+def _builtin_keys() -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]:
+    """Keys of the built-in uNF descriptors (class) and templates (name, version)."""
     global _builtin_key_sets
     if _builtin_key_sets is None:
         cat = json.loads(_builtin_catalog()).get("micronf-catalog:catalog", {})
         _builtin_key_sets = (
-            frozenset(d["class"] for d in cat.get("unf-descriptor", [])),
-            frozenset(t["name"] for t in cat.get("vnf-template", [])),
+            frozenset((d["class"],) for d in cat.get("unf-descriptor", [])),
+            frozenset((t["name"], t["version"]) for t in cat.get("vnf-template", [])),
         )
     return _builtin_key_sets
 
@@ -277,10 +277,11 @@ def _key_value(entry: Any, key: bytes) -> str | None:
     return None
 
 
-# What a user catalog entry may not redefine: list name -> (key, kind shown).
+# What a user catalog entry may not redefine: list name -> (keys, kind shown).
+# A new version of a built-in template is not a redefinition.
 _REDEFINABLE = {
-    b"unf-descriptor": (b"class", "uNF descriptor"),
-    b"vnf-template": (b"name", "VNF template"),
+    b"unf-descriptor": ((b"class",), "uNF descriptor"),
+    b"vnf-template": ((b"name", b"version"), "VNF template"),
 }
 
 
@@ -301,14 +302,19 @@ def _redefinitions(user: Any) -> list[Problem]:
             while entry != ffi.NULL:
                 name = _name(entry)
                 if name in _REDEFINABLE:
-                    key, kind = _REDEFINABLE[name]
-                    value = _key_value(entry, key)
-                    if value is not None and value in builtin[name]:
+                    keys, kind = _REDEFINABLE[name]
+                    values = tuple(_key_value(entry, key) or "" for key in keys)
+                    if values in builtin[name]:
+                        shown = " version ".join(values)
+                        predicates = "".join(
+                            f"[{k.decode()}={checks.quote_key(v)}]"
+                            for k, v in zip(keys, values, strict=True)
+                        )
                         problems.append(
                             Problem(
-                                f"redefines the built-in {kind} {value}; choose another name",
-                                path=f"/micronf-catalog:catalog/{name.decode()}"
-                                f"[{key.decode()}={checks.quote_key(value)}]",
+                                f"redefines the built-in {kind} {shown}; choose another "
+                                + ("name" if len(keys) == 1 else "name or version"),
+                                path=f"/micronf-catalog:catalog/{name.decode()}{predicates}",
                                 app_tag="micronf-builtin-redefined",
                             )
                         )
