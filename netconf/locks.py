@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from micronf.yang import ErrorTag, ErrorType
 
@@ -26,6 +27,11 @@ class LockTable:
     #: Called with (datastore, session id) when a lock is released.
     on_release: Callable[[str, int], None] = lambda _ds, _sid: None
     _held: dict[str, int] = field(default_factory=dict)
+    _since: dict[str, datetime] = field(default_factory=dict)
+
+    def since(self, datastore: str) -> datetime | None:
+        """When the current lock on *datastore* was taken."""
+        return self._since.get(datastore)
 
     def holder(self, datastore: str) -> int | None:
         return self._held.get(datastore)
@@ -51,6 +57,7 @@ class LockTable:
         if reason:
             raise RpcError.of(ErrorTag.lock_denied, reason, info={"session-id": "0"})
         self._held[datastore] = session_id
+        self._since[datastore] = datetime.now(UTC)
 
     def unlock(self, datastore: str, session_id: int) -> None:
         self._known(datastore)

@@ -26,8 +26,15 @@ from .errors import Problem
 MODULES = ("micronf-types", "micronf-catalog", "micronf-sfc", "micronf-agent")
 #: IETF modules the NETCONF server needs in the same context: ``nc:operation``
 #: annotations of edit-config, NACM rules kept in the running configuration,
-#: and with-defaults' ``wd:default`` annotation.
-PROTOCOL_MODULES = ("ietf-netconf", "ietf-netconf-acm", "ietf-netconf-with-defaults")
+#: with-defaults' ``wd:default`` annotation, and the state and notifications
+#: (RFC 6022 monitoring, RFC 6470 change events) the server reports.
+PROTOCOL_MODULES = (
+    "ietf-netconf",
+    "ietf-netconf-acm",
+    "ietf-netconf-with-defaults",
+    "ietf-netconf-monitoring",
+    "ietf-netconf-notifications",
+)
 
 _LOCATION = re.compile(
     r'^(?:Data|Schema) location "(?P<path>[^"]*)"(?:, line number (?P<line>\d+))?\.?$'

@@ -115,11 +115,14 @@ class Tree:
             raise ValidationFailed(take_errors(ctx) or [Problem("cannot merge data")])
 
 
-def parse(data: bytes, fmt: int, *, strict: bool = True) -> Tree:
-    """A tree from JSON (``lib.LYD_JSON``) or XML, not validated."""
+def parse(data: bytes, fmt: int, *, strict: bool = True, state: bool = False) -> Tree:
+    """A tree from JSON (``lib.LYD_JSON``) or XML, not validated (config only
+    unless *state*)."""
     ctx = shared_context()
     tree = ffi.new("struct lyd_node **")
     flags = _PARSE_EDIT if strict else lib.LYD_PARSE_ONLY | lib.LYD_PARSE_NO_STATE
+    if state:
+        flags &= ~lib.LYD_PARSE_NO_STATE
     if data.strip() in (b"", b"{}"):
         return Tree()
     ret = lib.lyd_parse_data_mem(ctx.cdata, data, fmt, flags, 0, tree)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from _libyang import ffi, lib
 
 from .context import builtin_catalog_path, shared_context, take_errors
-from .edit import Tree, from_json
+from .edit import Tree, from_json, parse
 from .errors import ErrorTag, ErrorType, Problem, ValidationFailed
 
 
@@ -84,8 +84,14 @@ def render_xml(
     with_defaults: WithDefaults | None = None,
     xpath: str | None = None,
     system_json: str | None = None,
+    state_xml: str | None = None,
 ) -> str:
-    """The XML of *content_json* (plus *system_json*, read-only data) for a reply."""
+    """The XML of *content_json* for a reply.
+
+    *system_json* is read-only configuration shown beside it (the built-in
+    catalog), *state_xml* state data (YANG library, NETCONF monitoring),
+    both within reach of the XPath filter.
+    """
     mode = with_defaults or BASIC_MODE
     ctx = shared_context()
     with from_json(content_json) as tree:
@@ -93,6 +99,12 @@ def render_xml(
             with from_json(system_json) as system:
                 root = system.root[0]
                 system.root[0] = ffi.NULL
+                if root != ffi.NULL:
+                    tree.merge(root)
+        if state_xml:
+            with parse(state_xml.encode(), lib.LYD_XML, strict=False, state=True) as state:
+                root = state.root[0]
+                state.root[0] = ffi.NULL
                 if root != ffi.NULL:
                     tree.merge(root)
         if mode is not WithDefaults.explicit or xpath:
