@@ -1,4 +1,4 @@
-"""The libyang context: micronf's YANG modules, loaded once per process.
+"""The libyang context: micronf's YANG modules (one context per validator).
 
 libyang is the only validator of micronf. This module owns the context and
 turns libyang's stored errors into :class:`~micronf.yang.errors.Problem`
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,9 +40,6 @@ _LOCATION = re.compile(
 )
 _LINE_ONLY = re.compile(r"^Line number (?P<line>\d+)\.?$")
 
-_lock = threading.Lock()
-_shared: libyang.Context | None = None
-
 
 def modules_dir() -> Path:
     """Folder of micronf's YANG modules (IETF modules are in ``ietf/``)."""
@@ -71,15 +67,6 @@ def new_context() -> libyang.Context:
     for name in PROTOCOL_MODULES:
         ctx.load_module(name)
     return ctx
-
-
-def shared_context() -> libyang.Context:
-    """The process-wide context (libyang contexts are costly to build)."""
-    global _shared
-    with _lock:
-        if _shared is None:
-            _shared = new_context()
-        return _shared
 
 
 def take_errors(ctx: libyang.Context) -> list[Problem]:
