@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from micronf.yang import ErrorTag, ErrorType, Problem, ValidationFailed, validate_instance
+from micronf.yang import ErrorTag, ErrorType, Problem, ValidationFailed, Validator
 
 log = logging.getLogger("micronf.controller")
 
@@ -94,11 +94,6 @@ class DatastoreError(Exception):
         return cls([Problem(message, error_type=error_type, error_tag=tag)], info)
 
 
-def validate(config: str) -> None:
-    """The one validation path (libyang + graph checks); raises ValidationFailed."""
-    validate_instance(config.encode(), "json", add_lines=False)
-
-
 @dataclass
 class ConfirmedCommit:
     """An armed confirmed commit, as kept in the store's state."""
@@ -134,14 +129,30 @@ def _rev_config(rev: Any) -> str:
 class Datastores:
     """Running, candidate and the confirmed-commit state, over one store."""
 
-    def __init__(self, store: StoreLike, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: StoreLike,
+        validator: Validator | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
+        self.validator = validator or Validator()
         self.clock = clock
         self._timer: asyncio.TimerHandle | None = None
         #: Sessions that changed the candidate since it last followed running.
         self.candidate_editors: set[int] = set()
         self.commit_listeners: list[CommitListener] = []
         self.confirmed_listeners: list[ConfirmedListener] = []
+
+    def validate(self, config: str) -> None:
+        """The one validation path (libyang + graph checks); raises ValidationFailed.
+
+        An empty datastore is valid: deleting every chain is a configuration too.
+        """
+        tree = self.validator.parse(config, "json")
+        if not tree.empty:
+            self.validator.validate(tree)
 
     # -- running -------------------------------------------------------------------
 
@@ -179,7 +190,7 @@ class Datastores:
     def write_running(self, config: str, author: str, session: int | None) -> Any:
         """Validate and commit *config* as running (edit-config / copy-config on running)."""
         self._refuse_while_armed(session, None, "change running")
-        validate(config)
+        self.validate(config)
         return self._store_running(config, author, session)
 
     # -- candidate -----------------------------------------------------------------
@@ -257,7 +268,7 @@ class Datastores:
                 info={"bad-element": "persist-id"},
             )
         candidate = self.candidate()
-        validate(candidate)  # a failed commit arms nothing and changes nothing
+        self.validate(candidate)  # a failed commit arms nothing and changes nothing
         before = (self.running_revision(), self.running())
         rev = None
         if candidate != before[1] or before[0] is None:
@@ -288,7 +299,9 @@ class Datastores:
         pending = self.pending()
         if pending is None:
             raise DatastoreError.of(
-                ErrorTag.operation_failed, "no confirmed commit is pending", error_type=ErrorType.protocol
+                ErrorTag.operation_failed,
+                "no confirmed commit is pending",
+                error_type=ErrorType.protocol,
             )
         if pending.persist is not None and persist_id != pending.persist:
             raise DatastoreError.of(
@@ -357,9 +370,13 @@ class Datastores:
         if pending is None:
             return
         if pending.persist is None:
-            self._revert(pending, "cancel", "the controller restarted before the commit was confirmed")
+            self._revert(
+                pending, "cancel", "the controller restarted before the commit was confirmed"
+            )
         elif pending.deadline <= self.clock():
-            self._revert(pending, "timeout", "confirm-timeout expired while the controller was down")
+            self._revert(
+                pending, "timeout", "confirm-timeout expired while the controller was down"
+            )
         else:
             self._arm(pending)
 
@@ -379,5 +396,4 @@ __all__ = [
     "Datastores",
     "StoreLike",
     "ValidationFailed",
-    "validate",
 ]

@@ -19,8 +19,14 @@ MODULE = "ietf-netconf"
 
 
 def param(op: Element, name: str, *, required: bool = False) -> Element | None:
-    """The child *name* (base namespace) of *op*; missing-element if required."""
+    """The child *name* (base namespace) of *op*; missing-element if required.
+
+    A parameter without a namespace is taken too: clients commonly write
+    ``<config>`` bare inside ``<edit-config>`` (ncclient's own examples do).
+    """
     found = op.find(xml.qname(BASE_NS, name))
+    if found is None:
+        found = op.find(name)
     if found is None and required:
         raise RpcError.of(
             ErrorTag.missing_element,
@@ -35,7 +41,7 @@ def datastore_param(op: Element, name: str) -> str:
     """The datastore named in ``<target>`` / ``<source>`` (``<running/>`` -> ``running``)."""
     holder = param(op, name, required=True)
     inner = xml.children(holder)
-    if len(inner) != 1 or xml.split(inner[0].tag)[0] != BASE_NS:
+    if len(inner) != 1 or xml.split(inner[0].tag)[0] not in (BASE_NS, ""):
         raise RpcError.of(
             ErrorTag.bad_element,
             f"<{name}> must name one datastore, such as <running/>",
@@ -55,9 +61,9 @@ async def _kill_session(session: Session, op: Element) -> Reply:
     text = (holder.text or "").strip()
     if not text.isdigit():
         raise RpcError.of(
-            ErrorTag.invalid_value, f"session-id {text!r} is not a number", info={
-                "bad-element": "session-id"
-            }
+            ErrorTag.invalid_value,
+            f"session-id {text!r} is not a number",
+            info={"bad-element": "session-id"},
         )
     target_id = int(text)
     if target_id == session.id:

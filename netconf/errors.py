@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from lxml import etree
 
 from micronf.yang import ErrorTag, ErrorType, Problem
-from micronf.yang.schema import module_namespaces
 
 from .xml import BASE_NS, Element, sub
 
@@ -46,19 +45,19 @@ class RpcError(Exception):
         path: str | None = None,
         info: Mapping[str, str] | None = None,
     ) -> RpcError:
-        problem = Problem(
-            message, path=path, app_tag=app_tag, error_type=error_type, error_tag=tag
-        )
+        problem = Problem(message, path=path, app_tag=app_tag, error_type=error_type, error_tag=tag)
         return cls([problem], info)
 
 
-def _path_namespaces(path: str) -> dict[str, str]:
-    known = module_namespaces()
+def _path_namespaces(path: str, known: Mapping[str, str]) -> dict[str, str]:
     return {p: known[p] for p in _PREFIX.findall(path) if p in known}
 
 
-def render(parent: Element, error: RpcError) -> None:
-    """Append one ``<rpc-error>`` per problem of *error* to *parent* (an rpc-reply)."""
+def render(parent: Element, error: RpcError, namespaces: Mapping[str, str]) -> None:
+    """Append one ``<rpc-error>`` per problem of *error* to *parent* (an rpc-reply).
+
+    *namespaces* maps module names to XML namespaces, for ``error-path``.
+    """
     for problem in error.problems:
         el = sub(parent, BASE_NS, "rpc-error")
         sub(el, BASE_NS, "error-type", problem.error_type.value)
@@ -68,7 +67,9 @@ def render(parent: Element, error: RpcError) -> None:
             sub(el, BASE_NS, "error-app-tag", problem.app_tag)
         if problem.path:
             path_el = etree.SubElement(
-                el, f"{{{BASE_NS}}}error-path", nsmap=_path_namespaces(problem.path) or None
+                el,
+                f"{{{BASE_NS}}}error-path",
+                nsmap=_path_namespaces(problem.path, namespaces) or None,
             )
             path_el.text = problem.path
         message = sub(el, BASE_NS, "error-message", " ".join(problem.message.split()))

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncssh
 
-from micronf.yang.schema import nacm_default_deny
+from micronf.yang.schema import Schema
 
 from .locks import LockTable
 from .nacm import Counters, Nacm
@@ -52,6 +52,8 @@ class NetconfServer:
     config: ServerConfig
     table: OperationTable
     locks: LockTable
+    #: Module names, namespaces and NACM marks of the schema served.
+    schema: Schema
     #: The running configuration's ``ietf-netconf-acm:nacm`` value (or None).
     nacm_config: Callable[[], Mapping[str, Any] | None] = lambda: None
     #: Extra capability URIs (module capabilities of the schema).
@@ -74,7 +76,7 @@ class NetconfServer:
         return [*self.table.capabilities(), *self.extra_capabilities()]
 
     def nacm(self) -> Nacm:
-        return Nacm(self.nacm_config(), nacm_default_deny(), self.nacm_counters)
+        return Nacm(self.nacm_config(), self.schema.nacm_default_deny, self.nacm_counters)
 
     def on_session_end(self, hook: Callable[[Session], None]) -> None:
         self._session_end_hooks.append(hook)

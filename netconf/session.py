@@ -81,9 +81,7 @@ class Session:
 
     def may_access(self, access: Access, path: str) -> bool:
         engine = self.nacm()
-        return engine is None or engine.may_access(
-            self.user.name, self.user.groups, access, path
-        )
+        return engine is None or engine.may_access(self.user.name, self.user.groups, access, path)
 
     def readable(self, data: dict[str, Any]) -> dict[str, Any]:
         """*data* (RFC 7951 JSON) pruned to what this session's user may read."""
@@ -289,7 +287,7 @@ class Session:
     def _reply_error(self, rpc: Element | None, error: RpcError) -> None:
         self.out_rpc_errors += 1
         reply = self._reply_root(rpc)
-        render(reply, error)
+        render(reply, error, self.server.schema.module_namespaces)
         self.send(xml.to_bytes(reply))
 
 

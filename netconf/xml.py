@@ -24,8 +24,9 @@ class XmlError(ValueError):
     """A message that is not well-formed, or that NETCONF refuses (a DTD)."""
 
 
-def _parser() -> Any:
+def _parser(*, blank: bool = False) -> Any:
     return etree.XMLParser(
+        remove_blank_text=blank,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -36,12 +37,15 @@ def _parser() -> Any:
     )
 
 
-def parse(data: bytes) -> Element:
-    """The root element of *data*; raises :class:`XmlError`."""
+def parse(data: bytes, *, drop_blanks: bool = False) -> Element:
+    """The root element of *data*; raises :class:`XmlError`.
+
+    *drop_blanks* removes whitespace between elements (libyang's indented output).
+    """
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise XmlError("document type declarations are not allowed")
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, _parser(blank=drop_blanks))
     except etree.XMLSyntaxError as exc:
         raise XmlError(f"not well-formed XML: {exc}") from None
     if root is None:
@@ -89,4 +93,4 @@ def children(el: Element) -> list[Element]:
 
 def from_string(text: str | bytes) -> Element:
     """An element from XML that micronf itself printed (libyang output)."""
-    return parse(text.encode() if isinstance(text, str) else text)
+    return parse(text.encode() if isinstance(text, str) else text, drop_blanks=True)

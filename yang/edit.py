@@ -30,8 +30,9 @@ from typing import Any
 
 from _libyang import ffi, lib
 
-from .context import shared_context, take_errors
+from .context import take_errors
 from .errors import ErrorTag, ErrorType, Problem, ValidationFailed
+from .validator import Validator
 
 _PARSE_EDIT = lib.LYD_PARSE_STRICT | lib.LYD_PARSE_ONLY | lib.LYD_PARSE_NO_STATE
 _PRINT = lib.LYD_PRINT_WITHSIBLINGS | lib.LYD_PRINT_SHRINK
@@ -47,7 +48,7 @@ class EditOp(StrEnum):
 
 
 @dataclass(frozen=True)
-class Change:
+class EditChange:
     """One node that differs: its data path, schema path and ``create|update|delete``."""
 
     path: str
@@ -61,7 +62,8 @@ class Change:
 class Tree:
     """An owned libyang data tree (top-level siblings), freed by :meth:`free`."""
 
-    def __init__(self, first: Any = None) -> None:
+    def __init__(self, ctx: Any, first: Any = None) -> None:
+        self.ctx = ctx
         self.root = ffi.new("struct lyd_node **", first if first is not None else ffi.NULL)
 
     @property
@@ -100,7 +102,7 @@ class Tree:
             return ffi.NULL
         match = ffi.new("struct lyd_node **")
         ret = lib.lyd_find_path(self.root[0], path.encode(), 0, match)
-        take_errors(shared_context())  # "not found" is an answer, not an error
+        take_errors(self.ctx)  # "not found" is an answer, not an error
         return match[0] if ret == lib.LY_SUCCESS else ffi.NULL
 
     def remove(self, node: Any) -> None:
@@ -110,21 +112,19 @@ class Tree:
 
     def merge(self, source_top: Any) -> None:
         """Merge *source_top* (a tree, consumed) into this one."""
-        ctx = shared_context()
         if lib.lyd_merge_tree(self.root, source_top, lib.LYD_MERGE_DESTRUCT) != lib.LY_SUCCESS:
-            raise ValidationFailed(take_errors(ctx) or [Problem("cannot merge data")])
+            raise ValidationFailed(take_errors(self.ctx) or [Problem("cannot merge data")])
 
 
-def parse(data: bytes, fmt: int, *, strict: bool = True, state: bool = False) -> Tree:
-    """A tree from JSON (``lib.LYD_JSON``) or XML, not validated (config only
-    unless *state*)."""
-    ctx = shared_context()
+def parse(ctx: Any, data: bytes, fmt: int, *, strict: bool = True, state: bool = False) -> Tree:
+    """A tree of *ctx* (a libyang context) from JSON (``lib.LYD_JSON``) or
+    XML, not validated (configuration only unless *state*)."""
     tree = ffi.new("struct lyd_node **")
     flags = _PARSE_EDIT if strict else lib.LYD_PARSE_ONLY | lib.LYD_PARSE_NO_STATE
     if state:
         flags &= ~lib.LYD_PARSE_NO_STATE
     if data.strip() in (b"", b"{}"):
-        return Tree()
+        return Tree(ctx)
     ret = lib.lyd_parse_data_mem(ctx.cdata, data, fmt, flags, 0, tree)
     if ret != lib.LY_SUCCESS:
         problems = take_errors(ctx) or [Problem("cannot parse the data")]
@@ -132,11 +132,11 @@ def parse(data: bytes, fmt: int, *, strict: bool = True, state: bool = False) ->
             lib.lyd_free_all(tree[0])
         raise ValidationFailed([_tag_parse_problem(p) for p in problems])
     take_errors(ctx)
-    return Tree(tree[0])
+    return Tree(ctx, tree[0])
 
 
-def from_json(text: str | None) -> Tree:
-    return parse((text or "{}").encode(), lib.LYD_JSON, strict=False)
+def from_json(ctx: Any, text: str | None) -> Tree:
+    return parse(ctx, (text or "{}").encode(), lib.LYD_JSON, strict=False)
 
 
 def _tag_parse_problem(p: Problem) -> Problem:
@@ -144,16 +144,28 @@ def _tag_parse_problem(p: Problem) -> Problem:
     msg = p.message
     if "No module with namespace" in msg or "namespace" in msg and "unknown" in msg.lower():
         return Problem(
-            msg, p.path, p.app_tag, line=p.line, error_type=ErrorType.protocol,
+            msg,
+            p.path,
+            p.app_tag,
+            line=p.line,
+            error_type=ErrorType.protocol,
             error_tag=ErrorTag.unknown_namespace,
         )
     if "not found" in msg or "Unknown element" in msg or "unknown element" in msg:
         return Problem(
-            msg, p.path, p.app_tag, line=p.line, error_type=ErrorType.protocol,
+            msg,
+            p.path,
+            p.app_tag,
+            line=p.line,
+            error_type=ErrorType.protocol,
             error_tag=ErrorTag.unknown_element,
         )
     return Problem(
-        msg, p.path, p.app_tag, line=p.line, error_type=ErrorType.application,
+        msg,
+        p.path,
+        p.app_tag,
+        line=p.line,
+        error_type=ErrorType.application,
         error_tag=ErrorTag.invalid_value,
     )
 
@@ -209,11 +221,11 @@ def _parent(node: Any) -> Any:
     return ffi.cast("struct lyd_node *", parent) if parent != ffi.NULL else ffi.NULL
 
 
-def _meta(node: Any, module: str, name: str) -> str | None:
+def _meta(ctx: Any, node: Any, module: str, name: str) -> str | None:
     meta = node.meta
     while meta != ffi.NULL:
         if _str(meta.name) == name and _str(meta.annotation.module.name) == module:
-            return _str(lib.lyd_value_get_canonical(shared_context().cdata, ffi.addressof(meta.value)))
+            return _str(lib.lyd_value_get_canonical(ctx.cdata, ffi.addressof(meta.value)))
         meta = meta.next
     return None
 
@@ -229,8 +241,8 @@ def _is_term(node: Any) -> bool:
 # -- edit-config -----------------------------------------------------------------------
 
 
-def _operation(node: Any) -> EditOp | None:
-    value = _meta(node, "ietf-netconf", "operation")
+def _operation(ctx: Any, node: Any) -> EditOp | None:
+    value = _meta(ctx, node, "ietf-netconf", "operation")
     if value is None:
         return None
     try:
@@ -248,14 +260,14 @@ def _operation(node: Any) -> EditOp | None:
         ) from None
 
 
-def _with_ops(first: Any) -> set[int]:
+def _with_ops(ctx: Any, first: Any) -> set[int]:
     """Addresses of edit nodes that have a descendant with its own operation."""
     marked: set[int] = set()
 
     def visit(node: Any) -> bool:
         below = False
         for child in _children(node):
-            if visit(child) or _operation(child) is not None:
+            if visit(child) or _operation(ctx, child) is not None:
                 below = True
         if below:
             marked.add(int(ffi.cast("uintptr_t", node)))
@@ -285,14 +297,14 @@ class _Editor:
             flags |= lib.LYD_DUP_RECURSIVE
         dup = ffi.new("struct lyd_node **")
         if lib.lyd_dup_single(node, ffi.NULL, flags, dup) != lib.LY_SUCCESS:
-            raise ValidationFailed(take_errors(shared_context()) or [Problem("cannot copy")])
+            raise ValidationFailed(take_errors(self.target.ctx) or [Problem("cannot copy")])
         top = dup[0]
         while _parent(top) != ffi.NULL:
             top = _parent(top)
         self.target.merge(top)
 
     def apply(self, node: Any, inherited: EditOp) -> None:
-        op = _operation(node) or inherited
+        op = _operation(self.target.ctx, node) or inherited
         path = data_path(node)
         match = self.target.find(path)
         if op is EditOp.delete:
@@ -333,6 +345,7 @@ class _Editor:
 
 
 def apply_edit(
+    validator: Validator,
     target_json: str | None,
     config_xml: bytes,
     default_operation: EditOp = EditOp.merge,
@@ -344,10 +357,11 @@ def apply_edit(
     Raises :class:`ValidationFailed` on the first problem otherwise, with
     the target unchanged (the edit works on a copy).
     """
-    with parse(config_xml, lib.LYD_XML) as edit:
+    ctx = validator.context
+    with validator.lock, parse(ctx, config_xml, lib.LYD_XML) as edit:
         replace_all = default_operation is EditOp.replace
-        with (Tree() if replace_all else from_json(target_json)) as target:
-            editor = _Editor(target, _with_ops(edit.first), continue_on_error)
+        with Tree(ctx) if replace_all else from_json(ctx, target_json) as target:
+            editor = _Editor(target, _with_ops(ctx, edit.first), continue_on_error)
             for top in _siblings(edit.first):
                 editor.apply(top, default_operation)
             return target.json(), editor.problems
@@ -356,25 +370,30 @@ def apply_edit(
 # -- diffs -----------------------------------------------------------------------------
 
 
-def changes(old_json: str | None, new_json: str | None) -> list[Change]:
-    """Nodes created, updated or deleted from *old_json* to *new_json*."""
-    with from_json(old_json) as old, from_json(new_json) as new:
+def changes(validator: Validator, old_json: str | None, new_json: str | None) -> list[EditChange]:
+    """Nodes created, updated or deleted from *old_json* to *new_json*.
+
+    Unlike :meth:`DataTree.diff`, which names the top-most node of a change,
+    every node of a created or deleted subtree is listed (NACM checks each).
+    """
+    ctx = validator.context
+    with validator.lock, from_json(ctx, old_json) as old, from_json(ctx, new_json) as new:
         diff = ffi.new("struct lyd_node **")
         if lib.lyd_diff_siblings(old.first, new.first, 0, diff) != lib.LY_SUCCESS:
-            raise ValidationFailed(take_errors(shared_context()) or [Problem("cannot diff")])
-        with Tree(diff[0]) as d:
-            out: list[Change] = []
+            raise ValidationFailed(take_errors(ctx) or [Problem("cannot diff")])
+        with Tree(ctx, diff[0]) as d:
+            out: list[EditChange] = []
             for top in _siblings(d.first):
-                _collect(top, None, out)
+                _collect(ctx, top, None, out)
             return out
 
 
 _DIFF_OPS = {"create": "create", "delete": "delete", "replace": "update"}
 
 
-def _collect(node: Any, inherited: str | None, out: list[Change]) -> None:
-    op = _meta(node, "yang", "operation") or inherited
+def _collect(ctx: Any, node: Any, inherited: str | None, out: list[EditChange]) -> None:
+    op = _meta(ctx, node, "yang", "operation") or inherited
     if op in _DIFF_OPS and not _is_key(node):
-        out.append(Change(data_path(node), schema_path(node), _DIFF_OPS[op]))
+        out.append(EditChange(data_path(node), schema_path(node), _DIFF_OPS[op]))
     for child in _children(node):
-        _collect(child, op if op in ("create", "delete") else None, out)
+        _collect(ctx, child, op if op in ("create", "delete") else None, out)

@@ -15,9 +15,10 @@ from enum import StrEnum
 
 from _libyang import ffi, lib
 
-from .context import builtin_catalog_path, shared_context, take_errors
+from .context import builtin_catalog_path, take_errors
 from .edit import Tree, from_json, parse
 from .errors import ErrorTag, ErrorType, Problem, ValidationFailed
+from .validator import Validator
 
 
 class WithDefaults(StrEnum):
@@ -45,8 +46,8 @@ def builtin_catalog_json() -> str:
 
 def _select(tree: Tree, xpath: str) -> Tree:
     """A new tree with the nodes *xpath* selects, with their ancestors."""
-    ctx = shared_context()
-    out = Tree()
+    ctx = tree.ctx
+    out = Tree(ctx)
     if tree.first == ffi.NULL:
         return out
     found = ffi.new("struct ly_set **")
@@ -79,6 +80,7 @@ def _select(tree: Tree, xpath: str) -> Tree:
 
 
 def render_xml(
+    validator: Validator,
     content_json: str | None,
     *,
     with_defaults: WithDefaults | None = None,
@@ -93,16 +95,16 @@ def render_xml(
     both within reach of the XPath filter.
     """
     mode = with_defaults or BASIC_MODE
-    ctx = shared_context()
-    with from_json(content_json) as tree:
+    ctx = validator.context
+    with validator.lock, from_json(ctx, content_json) as tree:
         if system_json:
-            with from_json(system_json) as system:
+            with from_json(ctx, system_json) as system:
                 root = system.root[0]
                 system.root[0] = ffi.NULL
                 if root != ffi.NULL:
                     tree.merge(root)
         if state_xml:
-            with parse(state_xml.encode(), lib.LYD_XML, strict=False, state=True) as state:
+            with parse(ctx, state_xml.encode(), lib.LYD_XML, strict=False, state=True) as state:
                 root = state.root[0]
                 state.root[0] = ffi.NULL
                 if root != ffi.NULL:

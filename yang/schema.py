@@ -4,8 +4,9 @@ Module names and namespaces (for ``error-path`` prefixes and for dispatch),
 the module files served by ``<get-schema>`` (RFC 6022), the module
 capabilities of the hello, the YANG library (RFC 8525) as libyang builds it,
 and the schema nodes that carry the NACM extensions ``default-deny-write``
-and ``default-deny-all`` (RFC 8341 section 3.2.6). Everything comes from
-the one shared libyang context, computed once.
+and ``default-deny-all`` (RFC 8341 section 3.2.6), and list keys. Everything
+comes from one validator's libyang context, computed once per
+:class:`Schema`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import libyang
 from _libyang import ffi, lib
 
-from .context import shared_context
+from .validator import Validator
 
 NACM_MODULE = "ietf-netconf-acm"
 
@@ -54,9 +55,7 @@ def _modules(ctx: libyang.Context) -> list[ModuleInfo]:
         wrapped = libyang.Module(ctx, mod)
         revision = ffi.string(mod.revision).decode() if mod.revision != ffi.NULL else None
         filepath = ffi.string(mod.filepath).decode() if mod.filepath != ffi.NULL else None
-        features = tuple(
-            f.name() for f in wrapped.features() if wrapped.feature_state(f.name())
-        )
+        features = tuple(f.name() for f in wrapped.features() if wrapped.feature_state(f.name()))
         out.append(
             ModuleInfo(
                 name=ffi.string(mod.name).decode(),
@@ -70,51 +69,82 @@ def _modules(ctx: libyang.Context) -> list[ModuleInfo]:
     return out
 
 
-@functools.cache
-def modules() -> tuple[ModuleInfo, ...]:
-    """Every module of the shared context, in load order."""
-    return tuple(_modules(shared_context()))
+class Schema:
+    """Schema facts of one validator's context, each computed on first use."""
 
+    def __init__(self, validator: Validator) -> None:
+        self.validator = validator
 
-@functools.cache
-def module_namespaces() -> dict[str, str]:
-    """Module name -> XML namespace."""
-    return {m.name: m.namespace for m in modules()}
+    @functools.cached_property
+    def modules(self) -> tuple[ModuleInfo, ...]:
+        """Every module of the context, in load order."""
+        with self.validator.lock:
+            return tuple(_modules(self.validator.context))
 
+    @functools.cached_property
+    def module_namespaces(self) -> dict[str, str]:
+        """Module name -> XML namespace."""
+        return {m.name: m.namespace for m in self.modules}
 
-@functools.cache
-def namespace_modules() -> dict[str, str]:
-    """XML namespace -> module name."""
-    return {m.namespace: m.name for m in modules()}
+    @functools.cached_property
+    def namespace_modules(self) -> dict[str, str]:
+        """XML namespace -> module name."""
+        return {m.namespace: m.name for m in self.modules}
 
+    def schema_source(self, name: str, revision: str | None = None) -> str | None:
+        """The YANG text of module *name* (at *revision*, when given), or None."""
+        for m in self.modules:
+            if m.name != name or (revision and m.revision != revision):
+                continue
+            if m.path is not None and m.path.is_file():
+                return m.path.read_text(encoding="utf-8")
+            # Modules built into libyang have no file: libyang prints them.
+            with self.validator.lock:
+                mod = self.validator.context.get_module(name)
+                return str(mod.print_mem("yang"))
+        return None
 
-def schema_source(name: str, revision: str | None = None) -> str | None:
-    """The YANG text of module *name* (at *revision*, when given), or None."""
-    for m in modules():
-        if m.name != name or (revision and m.revision != revision):
-            continue
-        if m.path is not None and m.path.is_file():
-            return m.path.read_text(encoding="utf-8")
-        # Modules built into libyang have no file: libyang prints them.
-        mod = shared_context().get_module(name)
-        return str(mod.print_mem("yang"))
-    return None
+    def yang_library_xml(self) -> str:
+        """The ``ietf-yang-library`` state data (RFC 8525) of the context, as XML."""
+        ctx = self.validator.context
+        with self.validator.lock:
+            tree = ffi.new("struct lyd_node **")
+            if lib.ly_ctx_get_yanglib_data(ctx.cdata, tree, b"%u", ffi.cast("uint32_t", 1)):
+                raise RuntimeError("libyang could not build the YANG library")
+            out = ffi.new("char **")
+            try:
+                lib.lyd_print_mem(out, tree[0], lib.LYD_XML, lib.LYD_PRINT_WITHSIBLINGS)
+                return ffi.string(out[0]).decode() if out[0] != ffi.NULL else ""
+            finally:
+                if out[0] != ffi.NULL:
+                    lib.free(out[0])
+                lib.lyd_free_all(tree[0])
 
+    @functools.cached_property
+    def nacm_default_deny(self) -> dict[str, str]:
+        """Schema path -> ``"write"`` or ``"all"`` for nodes with a NACM extension.
 
-def yang_library_xml() -> str:
-    """The ``ietf-yang-library`` state data (RFC 8525) of the context, as XML."""
-    ctx = shared_context()
-    tree = ffi.new("struct lyd_node **")
-    if lib.ly_ctx_get_yanglib_data(ctx.cdata, tree, b"%u", ffi.cast("uint32_t", 1)):
-        raise RuntimeError("libyang could not build the YANG library")
-    out = ffi.new("char **")
-    try:
-        lib.lyd_print_mem(out, tree[0], lib.LYD_XML, lib.LYD_PRINT_WITHSIBLINGS)
-        return ffi.string(out[0]).decode() if out[0] != ffi.NULL else ""
-    finally:
-        if out[0] != ffi.NULL:
-            lib.free(out[0])
-        lib.lyd_free_all(tree[0])
+        Paths are in RFC 7951 form (module prefix where it changes); an RPC's
+        path is ``/module:rpc``. Descendants inherit their ancestor's mark.
+        """
+        out: dict[str, str] = {}
+        with self.validator.lock:
+            for m in self.modules:
+                if m.implemented:
+                    for node in self.validator.context.get_module(m.name).children():
+                        _walk(node, out, None)
+        return out
+
+    @functools.cached_property
+    def list_keys(self) -> dict[tuple[str, ...], frozenset[str]]:
+        """Local-name path of each list (``("chains", "chain")``) -> its key leaves."""
+        out: dict[tuple[str, ...], frozenset[str]] = {}
+        with self.validator.lock:
+            for m in self.modules:
+                if m.implemented:
+                    for node in self.validator.context.get_module(m.name).children():
+                        _keys_walk(node, (), out)
+        return out
 
 
 def _walk(node: libyang.SNode, out: dict[str, str], inherited: str | None) -> None:
@@ -150,38 +180,12 @@ def _schema_path(node: libyang.SNode) -> str:
     return "/" + "/".join(reversed(parts))
 
 
-@functools.cache
-def nacm_default_deny() -> dict[str, str]:
-    """Schema path -> ``"write"`` or ``"all"`` for nodes with a NACM extension.
-
-    Paths are in RFC 7951 form (module prefix where it changes); an RPC's
-    path is ``/module:rpc``. Descendants inherit their ancestor's mark.
-    """
-    out: dict[str, str] = {}
-    for m in modules():
-        if not m.implemented:
-            continue
-        mod = shared_context().get_module(m.name)
-        for node in mod.children():
-            _walk(node, out, None)
-    return out
-
-
-def _keys_walk(node: libyang.SNode, prefix: tuple[str, ...], out: dict[tuple[str, ...], frozenset[str]]) -> None:
+def _keys_walk(
+    node: libyang.SNode, prefix: tuple[str, ...], out: dict[tuple[str, ...], frozenset[str]]
+) -> None:
     path = (*prefix, node.name())
     if isinstance(node, libyang.SList):
         out[path] = frozenset(k.name() for k in node.keys())
     if isinstance(node, libyang.SContainer | libyang.SList):
         for child in node.children():
             _keys_walk(child, path, out)
-
-
-@functools.cache
-def list_keys() -> dict[tuple[str, ...], frozenset[str]]:
-    """Local-name path of each list (``("chains", "chain")``) -> its key leaves."""
-    out: dict[tuple[str, ...], frozenset[str]] = {}
-    for m in modules():
-        if m.implemented:
-            for node in shared_context().get_module(m.name).children():
-                _keys_walk(node, (), out)
-    return out

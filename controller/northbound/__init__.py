@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from micronf.netconf import LockTable, NetconfServer, OperationTable, ServerConfig
-from micronf.netconf import base
+from micronf.netconf import LockTable, NetconfServer, OperationTable, ServerConfig, base
+from micronf.yang.schema import Schema
 
 from ..datastores import Datastores
 from . import candidate, dryrun, editing, monitoring, notifications, retrieve
@@ -28,13 +28,14 @@ def _nacm(ds: Datastores) -> Any:
 
 
 def build_server(datastores: Datastores, config: ServerConfig) -> tuple[NetconfServer, Controller]:
-    ctl = Controller(datastores)
+    schema = Schema(datastores.validator)
+    ctl = Controller(datastores, schema)
     table = OperationTable()
     table.register(base.operations())
     table.register(retrieve.operations(ctl))
     table.register(editing.operations(ctl))
     table.register(candidate.operations(ctl))
-    table.register(monitoring.operations())
+    table.register(monitoring.operations(ctl))
     table.register(notifications.operations(ctl))
     table.register(dryrun.operations(ctl))
     sessions: dict[int, Any] = {}
@@ -50,8 +51,9 @@ def build_server(datastores: Datastores, config: ServerConfig) -> tuple[NetconfS
         config,
         table,
         locks,
+        schema,
         nacm_config=lambda: _nacm(datastores),
-        extra_capabilities=monitoring.module_capabilities,
+        extra_capabilities=lambda: monitoring.module_capabilities(schema),
     )
     sessions = server.sessions  # the live dict: released() looks the session up there
     ctl.server = server

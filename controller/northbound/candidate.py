@@ -12,7 +12,7 @@ from micronf.netconf import xml as nx
 from micronf.netconf.base import param
 from micronf.yang import ErrorTag
 
-from ..datastores import DEFAULT_CONFIRM_TIMEOUT, validate
+from ..datastores import DEFAULT_CONFIRM_TIMEOUT
 from .common import NC_CAP, Controller, failing
 from .editing import _inline_or_datastore
 
@@ -74,7 +74,7 @@ def operations(ctl: Controller) -> list[Operation]:
     async def validate_op(session: Session, op: nx.Element) -> Reply:
         content = _inline_or_datastore(ctl, op, "source")
         with failing():
-            validate(content)
+            ds.validate(content)
         return None
 
     return [

@@ -15,10 +15,11 @@ from typing import Any
 
 from micronf.netconf import NetconfServer, RpcError, Session
 from micronf.netconf.nacm import Access
-from micronf.yang import ErrorTag, ErrorType, Problem, ValidationFailed
-from micronf.yang.edit import Change, changes
+from micronf.yang import ErrorTag, ErrorType, Problem, ValidationFailed, Validator
+from micronf.yang.edit import EditChange, changes
+from micronf.yang.schema import Schema
 
-from ..datastores import Datastores, DatastoreError
+from ..datastores import DatastoreError, Datastores
 
 NC_CAP = "urn:ietf:params:netconf:capability"
 
@@ -26,9 +27,14 @@ NC_CAP = "urn:ietf:params:netconf:capability"
 @dataclass
 class Controller:
     datastores: Datastores
+    schema: Schema
     server: NetconfServer | None = None
     #: Notification listeners besides the sessions (tests, the reconciler later).
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def validator(self) -> Validator:
+        return self.datastores.validator
 
     def sessions(self) -> list[Session]:
         return list(self.server.sessions.values()) if self.server else []
@@ -59,9 +65,9 @@ def failing() -> Iterator[None]:
 _ACCESS = {"create": Access.create, "update": Access.update, "delete": Access.delete}
 
 
-def check_writes(session: Session, old: str, new: str) -> list[Change]:
+def check_writes(ctl: Controller, session: Session, old: str, new: str) -> list[EditChange]:
     """Every change from *old* to *new*, refused whole if NACM denies one."""
-    found = changes(old, new)
+    found = changes(ctl.validator, old, new)
     if session.nacm() is None:
         return found
     for change in found:

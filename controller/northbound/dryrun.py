@@ -12,7 +12,6 @@ from micronf.netconf import xml as nx
 from micronf.yang import ErrorTag, ValidationFailed
 from micronf.yang.edit import EditOp, apply_edit
 
-from ..datastores import validate
 from .common import Controller
 from .editing import config_xml
 
@@ -32,8 +31,8 @@ def operations(ctl: Controller) -> list[Operation]:
         problems = []
         try:
             if config is not None:
-                content, _ = apply_edit(None, config_xml(config), EditOp.replace)
-                validate(content)
+                content, _ = apply_edit(ctl.validator, None, config_xml(config), EditOp.replace)
+                ctl.datastores.validate(content)
             else:
                 # tosca-parser is slow to import; only TOSCA dry runs pay for it.
                 from micronf.tosca import load_tosca_text

@@ -20,7 +20,6 @@ from micronf.netconf.base import datastore_param, param
 from micronf.yang import ErrorTag
 from micronf.yang.edit import EditOp, apply_edit
 
-from ..datastores import validate
 from .common import NC_CAP, Controller, check_writes, failing
 
 WRITABLE_RUNNING = f"{NC_CAP}:writable-running:1.0"
@@ -55,7 +54,7 @@ def _inline_or_datastore(ctl: Controller, op: nx.Element, name: str) -> str:
     inline = holder.find(nx.qname(BASE_NS, "config"))
     if inline is not None:
         with failing():
-            content, _ = apply_edit(None, config_xml(inline), EditOp.replace)
+            content, _ = apply_edit(ctl.validator, None, config_xml(inline), EditOp.replace)
         return content
     if holder.find(nx.qname(BASE_NS, "url")) is not None:
         raise RpcError.of(ErrorTag.operation_not_supported, "<url> is not supported (no :url)")
@@ -63,7 +62,7 @@ def _inline_or_datastore(ctl: Controller, op: nx.Element, name: str) -> str:
 
 
 def _store(ctl: Controller, session: Session, target: str, old: str, new: str) -> None:
-    check_writes(session, old, new)
+    check_writes(ctl, session, old, new)
     with failing():
         if target == "running":
             ctl.datastores.write_running(new, session.username, session.id)
@@ -88,12 +87,16 @@ def operations(ctl: Controller) -> list[Operation]:
             param(op, "config", required=True)
         with failing():
             new, problems = apply_edit(
-                old, config_xml(holder), default, continue_on_error=errors == "continue-on-error"
+                ctl.validator,
+                old,
+                config_xml(holder),
+                default,
+                continue_on_error=errors == "continue-on-error",
             )
-        check_writes(session, old, new)
+        check_writes(ctl, session, old, new)
         if test != "set" or target == "running":
             with failing():
-                validate(new)  # the whole datastore after the edit, leafrefs and all
+                ctl.datastores.validate(new)  # the whole datastore after the edit, leafrefs and all
         if test == "test-only":
             return None
         _store(ctl, session, target, old, new)
@@ -119,7 +122,11 @@ def operations(ctl: Controller) -> list[Operation]:
 
     return [
         Operation(
-            BASE_NS, "edit-config", edit_config, "ietf-netconf", (WRITABLE_RUNNING, ROLLBACK_ON_ERROR)
+            BASE_NS,
+            "edit-config",
+            edit_config,
+            "ietf-netconf",
+            (WRITABLE_RUNNING, ROLLBACK_ON_ERROR),
         ),
         Operation(BASE_NS, "copy-config", copy_config, "ietf-netconf"),
         Operation(BASE_NS, "delete-config", delete_config, "ietf-netconf"),

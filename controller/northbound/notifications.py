@@ -13,10 +13,10 @@ from micronf.netconf import NOTIF_NS, Operation, Reply, RpcError, Session
 from micronf.netconf import xml as nx
 from micronf.netconf.subtree import apply as subtree
 from micronf.yang import ErrorTag
+from micronf.yang.edit import changes
 
 from ..datastores import ConfirmedCommit
 from .common import Controller
-from micronf.yang.edit import changes
 
 NCN_NS = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
 SFC_NS = "urn:micronf:yang:micronf-sfc"
@@ -50,10 +50,15 @@ class Notifier:
             nx.sub(by, NCN_NS, "username", author)
             nx.sub(by, NCN_NS, "session-id", str(session_id))
         nx.sub(root, NCN_NS, "datastore", "running")
-        for change in changes(old, new):
+        for change in changes(self.ctl.validator, old, new):
             edit = nx.sub(root, NCN_NS, "edit")
             nx.sub(edit, NCN_NS, "target", change.path)
-            nx.sub(edit, NCN_NS, "operation", "replace" if change.operation == "update" else change.operation)
+            nx.sub(
+                edit,
+                NCN_NS,
+                "operation",
+                "replace" if change.operation == "update" else change.operation,
+            )
         self.send(root)
 
     def confirmed(self, event: str, state: ConfirmedCommit, why: str | None) -> None:
@@ -97,7 +102,8 @@ def operations(ctl: Controller) -> list[Operation]:
         filter_el = child("filter")
         if filter_el is not None and filter_el.get("type", "subtree") != "subtree":
             raise RpcError.of(
-                ErrorTag.operation_failed, "notification filters are subtree filters only",
+                ErrorTag.operation_failed,
+                "notification filters are subtree filters only",
                 info={"bad-element": "filter"},
             )
         session.subscription = filter_el

@@ -11,6 +11,7 @@ datastore), the YANG library (RFC 8525) and NETCONF monitoring state
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from micronf.netconf import BASE_NS, Operation, Reply, RpcError, Session
@@ -19,7 +20,6 @@ from micronf.netconf.base import datastore_param, param
 from micronf.netconf.subtree import apply as subtree
 from micronf.yang import ErrorTag
 from micronf.yang.filter import WithDefaults, builtin_catalog_json, render_xml
-from micronf.yang.schema import list_keys, modules, namespace_modules, yang_library_xml
 
 from .common import NC_CAP, Controller, failing, readable
 
@@ -32,13 +32,22 @@ WITH_DEFAULTS_CAP = (
 XPATH_CAP = f"{NC_CAP}:xpath:1.0"
 
 
-def _is_key(el: nx.Element) -> bool:
+def _key_test(ctl: Controller) -> Callable[[nx.Element], bool]:
+    keys = ctl.schema.list_keys
+
+    def is_key(el: nx.Element) -> bool:
+        return _is_key(keys, el)
+
+    return is_key
+
+
+def _is_key(list_keys: dict[tuple[str, ...], frozenset[str]], el: nx.Element) -> bool:
     names: list[str] = []
     cur = el.getparent()
     while cur is not None and cur.tag != nx.qname(BASE_NS, "data"):
         names.append(nx.split(cur.tag)[1])
         cur = cur.getparent()
-    keys = list_keys().get(tuple(reversed(names)))
+    keys = list_keys.get(tuple(reversed(names)))
     return keys is not None and nx.split(el.tag)[1] in keys
 
 
@@ -56,7 +65,7 @@ def _with_defaults(op: nx.Element) -> WithDefaults | None:
         ) from None
 
 
-def _xpath(filter_el: nx.Element) -> str:
+def _xpath(ctl: Controller, filter_el: nx.Element) -> str:
     select = filter_el.get("select")
     if not select:
         raise RpcError.of(
@@ -65,7 +74,7 @@ def _xpath(filter_el: nx.Element) -> str:
             info={"bad-attribute": "select", "bad-element": "filter"},
         )
     # XML prefixes of the request -> module names, as libyang's XPath wants them.
-    modules_by_ns = namespace_modules()
+    modules_by_ns = ctl.schema.namespace_modules
     out = select
     for prefix, ns in (filter_el.nsmap or {}).items():
         if prefix and ns in modules_by_ns:
@@ -74,6 +83,7 @@ def _xpath(filter_el: nx.Element) -> str:
 
 
 def _filtered(
+    ctl: Controller,
     content: str,
     op: nx.Element,
     *,
@@ -90,15 +100,16 @@ def _filtered(
         )
     with failing():
         text = render_xml(
+            ctl.validator,
             content,
             with_defaults=_with_defaults(op),
-            xpath=_xpath(filter_el) if kind == "xpath" else None,
+            xpath=_xpath(ctl, filter_el) if kind == "xpath" else None,
             system_json=system,
             state_xml=state,
         )
     data = nx.from_string(f'<data xmlns="{BASE_NS}">{text}</data>')
     if kind == "subtree":
-        kept = subtree(nx.children(data), filter_el, _is_key)
+        kept = subtree(nx.children(data), filter_el, _key_test(ctl))
         data = nx.element(BASE_NS, "data", nsmap={None: BASE_NS})
         for el in kept:
             data.append(el)
@@ -123,7 +134,7 @@ def monitoring_xml(ctl: Controller, capabilities: list[str]) -> str:
             nx.sub(lock, MON_NS, "locked-by-session", str(holder))
             nx.sub(lock, MON_NS, "locked-time", _time(server.locks.since(name)))
     schemas = nx.sub(root, MON_NS, "schemas")
-    for m in modules():
+    for m in ctl.schema.modules:
         schema = nx.sub(schemas, MON_NS, "schema")
         nx.sub(schema, MON_NS, "identifier", m.name)
         nx.sub(schema, MON_NS, "version", m.revision or "")
@@ -151,15 +162,17 @@ def _time(when: datetime | None) -> str:
 def operations(ctl: Controller) -> list[Operation]:
     async def get(session: Session, op: nx.Element) -> Reply:
         content = readable(session, ctl.datastores.running())
-        state = yang_library_xml() + monitoring_xml(ctl, session.server.capabilities())
-        return _filtered(content, op, system=builtin_catalog_json(), state=state)
+        state = ctl.schema.yang_library_xml() + monitoring_xml(ctl, session.server.capabilities())
+        return _filtered(ctl, content, op, system=builtin_catalog_json(), state=state)
 
     async def get_config(session: Session, op: nx.Element) -> Reply:
         source = datastore_param(op, "source")
         content = readable(session, ctl.datastore(source))
-        return _filtered(content, op)
+        return _filtered(ctl, content, op)
 
     return [
         Operation(BASE_NS, "get", get, "ietf-netconf", (XPATH_CAP, WITH_DEFAULTS_CAP)),
-        Operation(BASE_NS, "get-config", get_config, "ietf-netconf", (XPATH_CAP, WITH_DEFAULTS_CAP)),
+        Operation(
+            BASE_NS, "get-config", get_config, "ietf-netconf", (XPATH_CAP, WITH_DEFAULTS_CAP)
+        ),
     ]
