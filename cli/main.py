@@ -22,6 +22,8 @@ from rich.tree import Tree
 from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
+from . import controller as controller_cmd
+from . import user as user_cmd
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 app = typer.Typer(
@@ -195,6 +197,10 @@ def validate(
     if as_json:
         out.print_json(json.dumps(report))
     raise typer.Exit(1 if any_invalid else 0)
+
+
+app.command("controller")(controller_cmd.controller)  # NETCONF northbound daemon
+app.add_typer(user_cmd.app, name="user")  # NETCONF users of the controller
 
 
 def main() -> None:

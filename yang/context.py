@@ -33,6 +33,7 @@ PROTOCOL_MODULES = (
     "ietf-netconf-with-defaults",
     "ietf-netconf-monitoring",
     "ietf-netconf-notifications",
+    "micronf-controller",
 )
 
 _LOCATION = re.compile(

@@ -155,6 +155,22 @@ def monitoring_xml(ctl: Controller, capabilities: list[str]) -> str:
     return nx.to_bytes(root).decode().split("?>", 1)[1]
 
 
+CTL_NS = "urn:micronf:yang:micronf-controller"
+
+
+def intent_xml(ctl: Controller) -> str:
+    """``micronf-controller:intent``: the head revision behind running."""
+    root = nx.element(CTL_NS, "intent", nsmap={None: CTL_NS})
+    head = ctl.datastores.store.head()
+    if head is not None:
+        nx.sub(root, CTL_NS, "revision", str(ctl.datastores.running_revision()))
+        for name in ("author", "channel"):
+            value = getattr(head, name, None)
+            if value:
+                nx.sub(root, CTL_NS, name, str(value))
+    return nx.to_bytes(root).decode().split("?>", 1)[1]
+
+
 def _time(when: datetime | None) -> str:
     return (when or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -162,7 +178,11 @@ def _time(when: datetime | None) -> str:
 def operations(ctl: Controller) -> list[Operation]:
     async def get(session: Session, op: nx.Element) -> Reply:
         content = readable(session, ctl.datastores.running())
-        state = ctl.schema.yang_library_xml() + monitoring_xml(ctl, session.server.capabilities())
+        state = (
+            ctl.schema.yang_library_xml()
+            + monitoring_xml(ctl, session.server.capabilities())
+            + intent_xml(ctl)
+        )
         return _filtered(ctl, content, op, system=builtin_catalog_json(), state=state)
 
     async def get_config(session: Session, op: nx.Element) -> Reply:
