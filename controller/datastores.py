@@ -325,7 +325,8 @@ class Datastores:
             self._revert(pending, "cancel", f"session {session} ended before confirming")
 
     def _revert(self, pending: ConfirmedCommit, event: str, why: str) -> Any:
-        self.store.put_state(CONFIRMED_KEY, None)
+        # The old configuration is stored before the armed state is cleared: a
+        # crash in between reverts again at the next start, which is harmless.
         self._disarm()
         rev = None
         if pending.rollback_config != self.running():
@@ -336,6 +337,7 @@ class Datastores:
                 None,
                 comment=f"{why}; back to revision {back}" if back else why,
             )
+        self.store.put_state(CONFIRMED_KEY, None)
         self.discard_changes()
         log.info("confirmed commit reverted: %s", why)
         self._emit(event, pending, why)

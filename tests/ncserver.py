@@ -230,3 +230,61 @@ def ncclient_connect(port: int, user: str = "admin", password: str = PASSWORD, *
 
 def strip_ws(text: str) -> str:
     return re.sub(r">\s+<", "><", text)
+
+
+class ControllerServer:
+    """The controller's NETCONF northbound on a real store (SQLite file under *tmp*)."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        users: dict[str, dict[str, Any]] | None = None,
+        db: Path | None = None,
+        **config: Any,
+    ) -> None:
+        from micronf.controller.datastores import Datastores
+        from micronf.controller.northbound import build_server
+        from micronf.controller.store import Store
+
+        self.tmp = tmp
+        self.db = db or tmp / "micronf.db"
+        key, users_file = make_state(tmp, users)
+        self.loop = Loop()
+        self.store = Store.open(str(self.db))
+        self.datastores = Datastores(self.store, shared_validator())
+        self.server, self.controller = build_server(
+            self.datastores, ServerConfig(host_key=key, users=users_file, port=0, **config)
+        )
+        self.loop.run(self.server.start())
+
+        async def arm() -> None:
+            self.datastores.start()
+
+        self.loop.run(arm())
+        self.port = self.server.port
+
+    def stop(self) -> None:
+        async def down() -> None:
+            self.datastores.stop()
+            await self.server.stop()
+
+        self.loop.run(down())
+        self.loop.close()
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            close()
+
+    def restart(self) -> ControllerServer:
+        """Stop, then start a new controller on the same store and state."""
+        self.stop()
+        return ControllerServer(self.tmp, users=None, db=self.db)
+
+
+SFC = "urn:micronf:yang:micronf-sfc"
+
+
+def example_chain_xml(name: str = "paper-sfc") -> str:
+    """The paper's chain from examples/, renamed to *name*."""
+    text = (Path(__file__).resolve().parents[1] / "examples" / "paper-sfc.xml").read_text()
+    body = text.split("-->", 1)[1]
+    return body.replace("<name>paper-sfc</name>", f"<name>{name}</name>", 1)
