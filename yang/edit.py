@@ -116,6 +116,17 @@ class Tree:
             raise ValidationFailed(take_errors(self.ctx) or [Problem("cannot merge data")])
 
 
+    def merge_siblings(self, other: Tree) -> None:
+        """Merge every top-level tree of *other* (consumed, left empty) into this one."""
+        first = other.root[0]
+        other.root[0] = ffi.NULL
+        if first == ffi.NULL:
+            return
+        ret = lib.lyd_merge_siblings(self.root, first, lib.LYD_MERGE_DESTRUCT)
+        if ret != lib.LY_SUCCESS:
+            raise ValidationFailed(take_errors(self.ctx) or [Problem("cannot merge data")])
+
+
 def parse(ctx: Any, data: bytes, fmt: int, *, strict: bool = True, state: bool = False) -> Tree:
     """A tree of *ctx* (a libyang context) from JSON (``lib.LYD_JSON``) or
     XML, not validated (configuration only unless *state*)."""

@@ -99,16 +99,10 @@ def render_xml(
     with validator.lock, from_json(ctx, content_json) as tree:
         if system_json:
             with from_json(ctx, system_json) as system:
-                root = system.root[0]
-                system.root[0] = ffi.NULL
-                if root != ffi.NULL:
-                    tree.merge(root)
+                tree.merge_siblings(system)
         if state_xml:
             with parse(ctx, state_xml.encode(), lib.LYD_XML, strict=False, state=True) as state:
-                root = state.root[0]
-                state.root[0] = ffi.NULL
-                if root != ffi.NULL:
-                    tree.merge(root)
+                tree.merge_siblings(state)
         if mode is not WithDefaults.explicit or xpath:
             # Default nodes exist (flagged as defaults) for every mode but explicit.
             if tree.first != ffi.NULL and mode is not WithDefaults.explicit:
