@@ -43,7 +43,7 @@ def add(
     ] = DEFAULT_STATE,
 ) -> None:
     """Add a user (or add keys, groups, a new password to an existing one)."""
-    keys = []
+    keys: list[str] = []
     for path in key or []:
         try:
             keys.extend(

@@ -37,9 +37,16 @@ def param(op: Element, name: str, *, required: bool = False) -> Element | None:
     return found
 
 
+def need(op: Element, name: str) -> Element:
+    """The child *name* of *op*; ``missing-element`` when it is not there."""
+    found = param(op, name, required=True)
+    assert found is not None
+    return found
+
+
 def datastore_param(op: Element, name: str) -> str:
     """The datastore named in ``<target>`` / ``<source>`` (``<running/>`` -> ``running``)."""
-    holder = param(op, name, required=True)
+    holder = need(op, name)
     inner = xml.children(holder)
     if len(inner) != 1 or xml.split(inner[0].tag)[0] not in (BASE_NS, ""):
         raise RpcError.of(
@@ -57,7 +64,7 @@ async def _close_session(session: Session, op: Element) -> Reply:
 
 
 async def _kill_session(session: Session, op: Element) -> Reply:
-    holder = param(op, "session-id", required=True)
+    holder = need(op, "session-id")
     text = (holder.text or "").strip()
     if not text.isdigit():
         raise RpcError.of(

@@ -12,6 +12,7 @@ never run concurrently with each other.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -157,10 +158,8 @@ class NetconfServer:
             log.info("session %d closed", session_id)
             if not session.closed:
                 session.closed = True
-                try:
+                with contextlib.suppress(OSError, asyncssh.Error):
                     process.exit(0)
-                except (OSError, asyncssh.Error):
-                    pass
 
 
 class _SshServer(asyncssh.SSHServer):  # type: ignore[misc]

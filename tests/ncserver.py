@@ -123,8 +123,13 @@ class RawSession:
 
     async def _open(self, port: int, user: str, password: str) -> tuple[Any, Any]:
         conn = await asyncssh.connect(
-            "127.0.0.1", port, username=user, password=password, known_hosts=None,
-            client_keys=None, agent_path=None,
+            "127.0.0.1",
+            port,
+            username=user,
+            password=password,
+            known_hosts=None,
+            client_keys=None,
+            agent_path=None,
         )
         proc = await conn.create_process(subsystem="netconf", encoding=None)
         return conn, proc

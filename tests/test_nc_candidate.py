@@ -48,11 +48,19 @@ def test_commit_discard_validate_copy(ctl: ControllerServer) -> None:
         bad = f'<chains xmlns="{SFC}"><chain><name>x</name></chain></chains>'
         (err,) = errors(s.rpc(f"<validate><source><config>{bad}</config></source></validate>"))
         assert err["error-tag"] in ("missing-element", "invalid-value", "data-missing")
-        assert is_ok(s.rpc("<copy-config><target><candidate/></target><source><config>"
-                           f"{example_chain_xml('copied')}</config></source></copy-config>"))
+        assert is_ok(
+            s.rpc(
+                "<copy-config><target><candidate/></target><source><config>"
+                f"{example_chain_xml('copied')}</config></source></copy-config>"
+            )
+        )
         assert "copied" in ctl.datastores.candidate()
-        assert is_ok(s.rpc("<copy-config><target><running/></target><source><candidate/>"
-                           "</source></copy-config>"))
+        assert is_ok(
+            s.rpc(
+                "<copy-config><target><running/></target><source><candidate/>"
+                "</source></copy-config>"
+            )
+        )
         assert "copied" in ctl.datastores.running() and "paper-sfc" not in ctl.datastores.running()
         (err,) = errors(s.rpc("<delete-config><target><running/></target></delete-config>"))
         assert err["error-tag"] == "operation-not-supported"
@@ -65,8 +73,12 @@ def test_locks_guard_writes(ctl: ControllerServer) -> None:
     try:
         assert is_ok(a.rpc("<lock><target><candidate/></target></lock>"))
         assert is_ok(a.rpc("<lock><target><running/></target></lock>"))
-        for rpc in (edit_candidate(), "<discard-changes/>", "<commit/>",
-                    edit_candidate().replace("candidate", "running")):
+        for rpc in (
+            edit_candidate(),
+            "<discard-changes/>",
+            "<commit/>",
+            edit_candidate().replace("candidate", "running"),
+        ):
             (err,) = errors(b.rpc(rpc))
             assert err["error-tag"] == "in-use" and err["session-id"] == str(a.session_id)
         assert is_ok(a.rpc(edit_candidate()))
@@ -104,7 +116,8 @@ def test_candidate_survives_restart(ctl: ControllerServer, tmp_path: Path) -> No
         s = session(ctl2)
         assert is_ok(s.rpc("<commit/>"))
         assert json.loads(ctl2.datastores.running())["micronf-sfc:chains"]["chain"][0]["name"] == (
-            "paper-sfc")
+            "paper-sfc"
+        )
         s.close()
     finally:
         ctl2.stop()

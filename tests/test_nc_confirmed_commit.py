@@ -48,9 +48,12 @@ def wait_for(predicate, limit: float = 30.0) -> bool:  # type: ignore[no-untyped
 def ctl(tmp_path: Path) -> Iterator[ControllerServer]:
     c = ControllerServer(tmp_path)
     r = session(c)
-    assert is_ok(r.rpc(
-        f"<edit-config><target><running/></target><config>{example_chain_xml()}</config>"
-        "</edit-config>"))
+    assert is_ok(
+        r.rpc(
+            f"<edit-config><target><running/></target><config>{example_chain_xml()}</config>"
+            "</edit-config>"
+        )
+    )
     assert is_ok(r.rpc(set_description("v1").replace("candidate", "running")))
     r.close()
     holder = [c]
@@ -96,7 +99,7 @@ def test_failed_confirmed_commit_arms_nothing(ctl: ControllerServer) -> None:
     try:
         revisions = len(list(ctl.store.history()))
         broken = (
-            f'<edit-config><target><candidate/></target><test-option>set</test-option><config>'
+            f"<edit-config><target><candidate/></target><test-option>set</test-option><config>"
             f'<chains xmlns="{SFC}" {NC}><chain><name>paper-sfc</name>'
             '<vnf nc:operation="delete"><name>monitor</name></vnf></chain></chains></config>'
             "</edit-config>"

@@ -41,8 +41,13 @@ def test_doc_walkthrough(tmp_path: Path) -> None:
 
     def run(script: str) -> str:
         result = subprocess.run(
-            ["bash", "-euc", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-            timeout=300, check=False,
+            ["bash", "-euc", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
@@ -50,8 +55,11 @@ def test_doc_walkthrough(tmp_path: Path) -> None:
     run("\n".join(blocks[:at]).replace('export PATH="$PWD/.venv/bin:$PATH"', ""))
     log = (tmp_path / "controller.out").open("w")
     proc = subprocess.Popen(
-        ["bash", "-euc", "exec " + daemon[0].strip()], cwd=tmp_path, env=env,
-        stdout=log, stderr=subprocess.STDOUT,
+        ["bash", "-euc", "exec " + daemon[0].strip()],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60

@@ -25,8 +25,10 @@ NACM = f"""
 
 
 def edit(target: str, inner: str) -> str:
-    return (f"<edit-config><target><{target}/></target><config>"
-            f'<chains xmlns="{SFC}">{inner}</chains></config></edit-config>')
+    return (
+        f"<edit-config><target><{target}/></target><config>"
+        f'<chains xmlns="{SFC}">{inner}</chains></config></edit-config>'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +43,9 @@ def ctl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControllerServer]:
     admin = RawSession(c.port)
     admin.hello()
     body = example_chain_xml() + NACM
-    assert is_ok(admin.rpc(f"<edit-config><target><running/></target><config>{body}</config>"
-                           "</edit-config>"))
+    assert is_ok(
+        admin.rpc(f"<edit-config><target><running/></target><config>{body}</config></edit-config>")
+    )
     admin.close()
     yield c
     c.stop()
@@ -63,10 +66,24 @@ def test_group_rules(ctl: ControllerServer, user: str) -> None:
         text = __import__("lxml.etree").etree.tostring(reply).decode()
         assert "<ingress>" in text and "<placement>" not in text  # pruned, not refused
         assert NACM_NS not in text  # the rules themselves are default-deny-all
-        assert is_ok(s.rpc(edit("running", "<chain><name>paper-sfc</name>"
-                                f"<description>{user} was here</description></chain>")))
-        (err,) = errors(s.rpc(edit("running", "<chain><name>paper-sfc</name><placement>"
-                                   "<expected-rate>9</expected-rate></placement></chain>")))
+        assert is_ok(
+            s.rpc(
+                edit(
+                    "running",
+                    "<chain><name>paper-sfc</name>"
+                    f"<description>{user} was here</description></chain>",
+                )
+            )
+        )
+        (err,) = errors(
+            s.rpc(
+                edit(
+                    "running",
+                    "<chain><name>paper-sfc</name><placement>"
+                    "<expected-rate>9</expected-rate></placement></chain>",
+                )
+            )
+        )
         assert err["error-tag"] == "access-denied"
         assert "placement" in err["error-path"]
         (err,) = errors(s.rpc(f'<dry-run xmlns="{SFC}"><tosca>x</tosca></dry-run>'))
@@ -81,8 +98,13 @@ def test_defaults_deny_writes_and_sensitive_operations(ctl: ControllerServer) ->
     try:
         before = (ctl.datastores.running(), len(list(ctl.store.history())))
         assert errors(s.rpc("<get-config><source><running/></source></get-config>")) == []
-        (err,) = errors(s.rpc(edit("candidate", "<chain><name>paper-sfc</name>"
-                                   "<description>x</description></chain>")))
+        (err,) = errors(
+            s.rpc(
+                edit(
+                    "candidate", "<chain><name>paper-sfc</name><description>x</description></chain>"
+                )
+            )
+        )
         assert err["error-tag"] == "access-denied"  # write-default is deny
         (err,) = errors(s.rpc("<kill-session><session-id>1</session-id></kill-session>"))
         assert err["error-tag"] == "access-denied"  # default-deny-all
@@ -97,9 +119,10 @@ def test_defaults_deny_writes_and_sensitive_operations(ctl: ControllerServer) ->
 def test_nacm_itself_is_default_deny_all(ctl: ControllerServer) -> None:
     s = session(ctl, "bob")
     try:
-        body = (f'<nacm xmlns="{NACM_NS}"><enable-nacm>false</enable-nacm></nacm>')
-        (err,) = errors(s.rpc(f"<edit-config><target><running/></target><config>{body}"
-                              "</config></edit-config>"))
+        body = f'<nacm xmlns="{NACM_NS}"><enable-nacm>false</enable-nacm></nacm>'
+        (err,) = errors(
+            s.rpc(f"<edit-config><target><running/></target><config>{body}</config></edit-config>")
+        )
         assert err["error-tag"] == "access-denied"
     finally:
         s.close()

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ncserver import SFC, ControllerServer, RawSession, errors, example_chain_xml, is_ok, ncclient_connect
+from ncserver import (
+    SFC,
+    ControllerServer,
+    RawSession,
+    errors,
+    example_chain_xml,
+    is_ok,
+    ncclient_connect,
+)
 
 NOTIF = "urn:ietf:params:xml:ns:netconf:notification:1.0"
 NCN = "urn:ietf:params:xml:ns:yang:ietf-netconf-notifications"
@@ -32,9 +40,12 @@ def test_config_change_and_confirmed_commit_events(ctl: ControllerServer) -> Non
         assert is_ok(listener.rpc(f'<create-subscription xmlns="{NOTIF}"/>'))
         (err,) = errors(listener.rpc(f'<create-subscription xmlns="{NOTIF}"/>'))
         assert err["error-tag"] == "operation-failed"  # one subscription per session
-        assert is_ok(writer.rpc(
-            f"<edit-config><target><candidate/></target><config>{example_chain_xml()}"
-            "</config></edit-config>"))
+        assert is_ok(
+            writer.rpc(
+                f"<edit-config><target><candidate/></target><config>{example_chain_xml()}"
+                "</config></edit-config>"
+            )
+        )
         assert is_ok(writer.rpc("<commit><confirmed/></commit>"))
         change = listener.read()
         assert change.tag == f"{{{NOTIF}}}notification"
@@ -59,17 +70,32 @@ def test_config_change_and_confirmed_commit_events(ctl: ControllerServer) -> Non
 def test_filtered_subscription_and_bad_requests(ctl: ControllerServer) -> None:
     s = session(ctl)
     try:
-        (err,) = errors(s.rpc(f'<create-subscription xmlns="{NOTIF}"><stream>other</stream>'
-                              "</create-subscription>"))
+        (err,) = errors(
+            s.rpc(
+                f'<create-subscription xmlns="{NOTIF}"><stream>other</stream></create-subscription>'
+            )
+        )
         assert err["error-tag"] == "invalid-value"
-        (err,) = errors(s.rpc(f'<create-subscription xmlns="{NOTIF}">'
-                              "<startTime>2020-01-01T00:00:00Z</startTime></create-subscription>"))
+        (err,) = errors(
+            s.rpc(
+                f'<create-subscription xmlns="{NOTIF}">'
+                "<startTime>2020-01-01T00:00:00Z</startTime></create-subscription>"
+            )
+        )
         assert err["error-tag"] == "operation-failed"  # no replay
-        assert is_ok(s.rpc(f'<create-subscription xmlns="{NOTIF}"><filter type="subtree">'
-                           f'<netconf-confirmed-commit xmlns="{NCN}"/></filter>'
-                           "</create-subscription>"))
-        assert is_ok(s.rpc(f"<edit-config><target><running/></target><config>"
-                           f"{example_chain_xml()}</config></edit-config>"))
+        assert is_ok(
+            s.rpc(
+                f'<create-subscription xmlns="{NOTIF}"><filter type="subtree">'
+                f'<netconf-confirmed-commit xmlns="{NCN}"/></filter>'
+                "</create-subscription>"
+            )
+        )
+        assert is_ok(
+            s.rpc(
+                f"<edit-config><target><running/></target><config>"
+                f"{example_chain_xml()}</config></edit-config>"
+            )
+        )
         # the config change was filtered out: the next message is this reply
         assert is_ok(s.rpc("<lock><target><running/></target></lock>"))
     finally:
@@ -81,8 +107,12 @@ def test_ncclient_receives_notifications(ctl: ControllerServer) -> None:
     w = session(ctl)
     try:
         m.create_subscription()
-        assert is_ok(w.rpc(f"<edit-config><target><running/></target><config>"
-                           f"{example_chain_xml()}</config></edit-config>"))
+        assert is_ok(
+            w.rpc(
+                f"<edit-config><target><running/></target><config>"
+                f"{example_chain_xml()}</config></edit-config>"
+            )
+        )
         note = m.take_notification(timeout=30)
         assert note is not None and "netconf-config-change" in note.notification_xml
         assert SFC not in note.notification_xml or "chains" in note.notification_xml

@@ -4,12 +4,19 @@ YANG library and monitoring state, with-defaults (RFC 6243), get-schema (RFC 602
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from lxml import etree
 from ncclient.operations import RPCError
-from ncserver import SFC, ControllerServer, RawSession, errors, example_chain_xml, ncclient_connect, strip_ws
+from ncserver import (
+    SFC,
+    ControllerServer,
+    RawSession,
+    errors,
+    example_chain_xml,
+    ncclient_connect,
+    strip_ws,
+)
 
 MON = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
 WD = "urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults"
@@ -20,8 +27,10 @@ NS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 def ctl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControllerServer]:
     c = ControllerServer(tmp_path_factory.mktemp("retrieve"))
     m = ncclient_connect(c.port)
-    both = example_chain_xml().replace("</chains>", "") + example_chain_xml("second").split(
-        f'<chains xmlns="{SFC}">', 1)[1]
+    both = (
+        example_chain_xml().replace("</chains>", "")
+        + example_chain_xml("second").split(f'<chains xmlns="{SFC}">', 1)[1]
+    )
     m.edit_config(target="running", config=f"<config>{both}</config>")
     m.close_session()
     yield c
@@ -46,9 +55,7 @@ def test_subtree_filter_selects_and_keeps_keys(raw: RawSession) -> None:
         f'<chains xmlns="{SFC}"><chain><name>second</name><egress/></chain></chains>'
         "</filter></get-config>"
     )
-    assert strip_ws(
-        etree.tostring(data(reply)[0]).decode()
-    ) == (
+    assert strip_ws(etree.tostring(data(reply)[0]).decode()) == (
         f'<chains xmlns="{SFC}"><chain><name>second</name><egress><port>port1</port>'
         "</egress></chain></chains>"
     )
@@ -56,7 +63,7 @@ def test_subtree_filter_selects_and_keeps_keys(raw: RawSession) -> None:
 
 def test_subtree_filter_containment_lists_all_entries(raw: RawSession) -> None:
     reply = raw.rpc(
-        f'<get-config><source><running/></source><filter>'
+        f"<get-config><source><running/></source><filter>"
         f'<chains xmlns="{SFC}"><chain><vnf><name/></vnf></chain></chains>'
         "</filter></get-config>"
     )
@@ -64,29 +71,36 @@ def test_subtree_filter_containment_lists_all_entries(raw: RawSession) -> None:
     names = [c.findtext(f"{{{SFC}}}name") for c in chains]
     assert names == ["paper-sfc", "second"]  # keys kept for every selected entry
     assert [v.findtext(f"{{{SFC}}}name") for v in chains[0].iter(f"{{{SFC}}}vnf")] == [
-        "edge-fw", "monitor", "app-fw"]
+        "edge-fw",
+        "monitor",
+        "app-fw",
+    ]
     assert chains[0].find(f"{{{SFC}}}ingress") is None
 
 
 def test_empty_and_unmatched_filters_select_nothing(raw: RawSession) -> None:
-    assert len(data(raw.rpc('<get-config><source><running/></source><filter/></get-config>'))) == 0
+    assert len(data(raw.rpc("<get-config><source><running/></source><filter/></get-config>"))) == 0
     reply = raw.rpc(
         f'<get-config><source><running/></source><filter><chains xmlns="{SFC}"><chain>'
-        "<name>nope</name></chain></chains></filter></get-config>")
+        "<name>nope</name></chain></chains></filter></get-config>"
+    )
     assert len(data(reply)) == 0
 
 
 def test_xpath_filter_with_prefixes(raw: RawSession) -> None:
     reply = raw.rpc(
         f'<get-config xmlns:s="{SFC}"><source><running/></source>'
-        "<filter type=\"xpath\" select=\"/s:chains/s:chain[s:name='second']/s:ingress/s:port\"/>"
+        '<filter type="xpath" select="/s:chains/s:chain[s:name=\'second\']/s:ingress/s:port"/>'
         "</get-config>"
     )
     ports = list(data(reply).iter(f"{{{SFC}}}port"))
     assert [p.text for p in ports] == ["port0"]
-    (err,) = errors(raw.rpc(
-        '<get-config><source><running/></source><filter type="xpath" select="/s:chains["/>'
-        "</get-config>"))
+    (err,) = errors(
+        raw.rpc(
+            '<get-config><source><running/></source><filter type="xpath" select="/s:chains["/>'
+            "</get-config>"
+        )
+    )
     assert err["error-tag"] == "invalid-value"
 
 
@@ -112,8 +126,12 @@ def test_get_shows_catalog_library_and_sessions(raw: RawSession) -> None:
 
 @pytest.mark.parametrize(
     ("mode", "port_shown", "tagged"),
-    [("explicit", True, False), ("trim", False, False), ("report-all", True, False),
-     ("report-all-tagged", True, True)],
+    [
+        ("explicit", True, False),
+        ("trim", False, False),
+        ("report-all", True, False),
+        ("report-all-tagged", True, True),
+    ],
 )
 def test_with_defaults(raw: RawSession, mode: str, port_shown: bool, tagged: bool) -> None:
     # egress/port is given as port1 in the example, which is also its default value
@@ -129,9 +147,12 @@ def test_with_defaults(raw: RawSession, mode: str, port_shown: bool, tagged: boo
 
 
 def test_with_defaults_bad_mode(raw: RawSession) -> None:
-    (err,) = errors(raw.rpc(
-        f'<get-config><source><running/></source><with-defaults xmlns="{WD}">all'
-        "</with-defaults></get-config>"))
+    (err,) = errors(
+        raw.rpc(
+            f'<get-config><source><running/></source><with-defaults xmlns="{WD}">all'
+            "</with-defaults></get-config>"
+        )
+    )
     assert err["error-tag"] == "invalid-value"
 
 

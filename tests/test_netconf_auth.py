@@ -40,14 +40,18 @@ def test_password_and_key_and_reload(tmp_path: Path) -> None:
         m.close_session()
         # A user added while the server runs can log in: the file is read again.
         key = _key_pair(tmp_path)
-        UserDb(tmp_path / "users.toml").add(
-            "bob", keys=[(tmp_path / "id_ed25519.pub").read_text()]
-        )
+        UserDb(tmp_path / "users.toml").add("bob", keys=[(tmp_path / "id_ed25519.pub").read_text()])
         from ncclient import manager
 
         m = manager.connect(
-            host="127.0.0.1", port=server.port, username="bob", key_filename=str(key),
-            hostkey_verify=False, look_for_keys=False, allow_agent=False, timeout=30,
+            host="127.0.0.1",
+            port=server.port,
+            username="bob",
+            key_filename=str(key),
+            hostkey_verify=False,
+            look_for_keys=False,
+            allow_agent=False,
+            timeout=30,
         )
         m.close_session()
     finally:

@@ -72,11 +72,19 @@ def test_rpc_attributes_echoed(raw: RawSession) -> None:
     [
         (f'<rpc xmlns="{NS}">{LOCK}</rpc>', "missing-attribute", "message-id"),
         (f'<rpc xmlns="{NS}" message-id="1"><frobnicate/></rpc>', "operation-not-supported", None),
-        (f'<rpc xmlns="{NS}" message-id="1"><lock xmlns="urn:nope"/></rpc>', "unknown-namespace", "urn:nope"),
+        (
+            f'<rpc xmlns="{NS}" message-id="1"><lock xmlns="urn:nope"/></rpc>',
+            "unknown-namespace",
+            "urn:nope",
+        ),
         (f'<rpc xmlns="{NS}" message-id="1"/>', "missing-element", "rpc"),
         ('<rpc xmlns="urn:wrong" message-id="1"/>', "malformed-message", None),
         ("<rpc message-id='1'><unclosed></rpc>", "malformed-message", None),
-        (f'<rpc xmlns="{NS}" message-id="1"><lock><target><nowhere/></target></lock></rpc>', "invalid-value", None),
+        (
+            f'<rpc xmlns="{NS}" message-id="1"><lock><target><nowhere/></target></lock></rpc>',
+            "invalid-value",
+            None,
+        ),
     ],
 )
 def test_bad_messages(raw: RawSession, body: str, tag: str, info: str | None) -> None:

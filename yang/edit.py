@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum
 from typing import Any
 
 from _libyang import ffi, lib
@@ -38,7 +38,7 @@ _PARSE_EDIT = lib.LYD_PARSE_STRICT | lib.LYD_PARSE_ONLY | lib.LYD_PARSE_NO_STATE
 _PRINT = lib.LYD_PRINT_WITHSIBLINGS | lib.LYD_PRINT_SHRINK
 
 
-class EditOp(StrEnum):
+class EditOp(Enum):
     merge = "merge"
     replace = "replace"
     create = "create"
@@ -114,7 +114,6 @@ class Tree:
         """Merge *source_top* (a tree, consumed) into this one."""
         if lib.lyd_merge_tree(self.root, source_top, lib.LYD_MERGE_DESTRUCT) != lib.LY_SUCCESS:
             raise ValidationFailed(take_errors(self.ctx) or [Problem("cannot merge data")])
-
 
     def merge_siblings(self, other: Tree) -> None:
         """Merge every top-level tree of *other* (consumed, left empty) into this one."""

@@ -103,11 +103,10 @@ def render_xml(
         if state_xml:
             with parse(ctx, state_xml.encode(), lib.LYD_XML, strict=False, state=True) as state:
                 tree.merge_siblings(state)
-        if mode is not WithDefaults.explicit or xpath:
-            # Default nodes exist (flagged as defaults) for every mode but explicit.
-            if tree.first != ffi.NULL and mode is not WithDefaults.explicit:
-                lib.lyd_new_implicit_all(tree.root, ctx.cdata, lib.LYD_IMPLICIT_NO_STATE, ffi.NULL)
-                take_errors(ctx)
+        # Default nodes exist (flagged as defaults) for every mode but explicit.
+        if tree.first != ffi.NULL and mode is not WithDefaults.explicit:
+            lib.lyd_new_implicit_all(tree.root, ctx.cdata, lib.LYD_IMPLICIT_NO_STATE, ffi.NULL)
+            take_errors(ctx)
         if xpath:
             with _select(tree, xpath) as selected:
                 return selected.print(lib.LYD_XML, lib.LYD_PRINT_WITHSIBLINGS | _WD_FLAGS[mode])

@@ -185,7 +185,7 @@ def _keys_walk(
 ) -> None:
     path = (*prefix, node.name())
     if isinstance(node, libyang.SList):
-        out[path] = frozenset(k.name() for k in node.keys())
+        out[path] = frozenset(k.name() for k in node.keys())  # noqa: SIM118 (key leaves)
     if isinstance(node, libyang.SContainer | libyang.SList):
         for child in node.children():
             _keys_walk(child, path, out)

@@ -16,7 +16,7 @@ from lxml import etree
 
 from micronf.netconf import BASE_NS, Operation, Reply, RpcError, Session
 from micronf.netconf import xml as nx
-from micronf.netconf.base import datastore_param, param
+from micronf.netconf.base import datastore_param, need, param
 from micronf.yang import ErrorTag
 from micronf.yang.edit import EditOp, apply_edit
 
@@ -50,7 +50,7 @@ def config_xml(holder: nx.Element) -> bytes:
 
 def _inline_or_datastore(ctl: Controller, op: nx.Element, name: str) -> str:
     """Content of ``<source>``: a datastore, or inline ``<config>`` (as JSON)."""
-    holder = param(op, name, required=True)
+    holder = need(op, name)
     inline = holder.find(nx.qname(BASE_NS, "config"))
     if inline is not None:
         with failing():
@@ -78,13 +78,9 @@ def operations(ctl: Controller) -> list[Operation]:
         default = EditOp(_choice(op, "default-operation", ("merge", "replace", "none"), "merge"))
         test = _choice(op, "test-option", _TEST_OPTIONS, "test-then-set")
         errors = _choice(op, "error-option", _ERROR_OPTIONS, "stop-on-error")
-        holder = param(op, "config")
-        if holder is None:
-            if param(op, "url") is not None:
-                raise RpcError.of(
-                    ErrorTag.operation_not_supported, "<url> is not supported (no :url)"
-                )
-            param(op, "config", required=True)
+        if param(op, "config") is None and param(op, "url") is not None:
+            raise RpcError.of(ErrorTag.operation_not_supported, "<url> is not supported (no :url)")
+        holder = need(op, "config")
         with failing():
             new, problems = apply_edit(
                 ctl.validator,
