@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -123,10 +124,8 @@ class Client:
         return await self.read()
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(ConnectionError, asyncssh.Error):
             await self.rpc("<close-session/>")
-        except (ConnectionError, asyncssh.Error):
-            pass
         self.conn.close()
 
 

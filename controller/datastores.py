@@ -27,9 +27,11 @@ operations in :mod:`micronf.controller.northbound` translate.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -138,6 +140,7 @@ class Datastores:
     ) -> None:
         self.store = store
         self.validator = validator or Validator()
+        self._valid: OrderedDict[bytes, None] = OrderedDict()
         self.clock = clock
         self._timer: asyncio.TimerHandle | None = None
         #: Sessions that changed the candidate since it last followed running.
@@ -149,10 +152,20 @@ class Datastores:
         """The one validation path (libyang + graph checks); raises ValidationFailed.
 
         An empty datastore is valid: deleting every chain is a configuration too.
+        Validation is a pure function of the configuration, so the last few
+        valid ones are remembered: a ``<commit>`` right after an edit that
+        was validated (test-then-set) or a ``<validate>`` costs nothing again.
         """
+        digest = hashlib.sha256(config.encode()).digest()
+        if digest in self._valid:
+            self._valid.move_to_end(digest)
+            return
         tree = self.validator.parse(config, "json")
         if not tree.empty:
             self.validator.validate(tree)
+        self._valid[digest] = None
+        if len(self._valid) > 32:
+            self._valid.popitem(last=False)
 
     # -- running -------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ class Notifier:
             session.notify(nx.from_string(nx.to_bytes(payload)))
 
     def config_change(self, old: str, new: str, author: str, session_id: int | None) -> None:
+        if not any(s.subscribed for s in self.ctl.sessions()):
+            return  # computing the edits costs a diff: only for someone listening
         root = nx.element(NCN_NS, "netconf-config-change", nsmap={None: NCN_NS})
         by = nx.sub(root, NCN_NS, "changed-by")
         if session_id is None:
