@@ -157,6 +157,7 @@ def apply_remote(
             diff = running.diff(candidate)
             if not diff:
                 say("no changes: running already holds this intent")
+                m.discard_changes()
                 m.unlock("candidate")
                 return None
             for change in diff:

@@ -217,6 +217,9 @@ class Datastores:
         return self.store.get_state(CANDIDATE_KEY) is not None
 
     def write_candidate(self, config: str, session: int | None) -> None:
+        if config == self.running():  # back to running: nothing uncommitted any more
+            self.discard_changes()
+            return
         self.store.put_state(CANDIDATE_KEY, config)
         if session is not None:
             self.candidate_editors.add(session)
