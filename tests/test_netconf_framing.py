@@ -87,9 +87,9 @@ def test_base_1_0_session(server: Server) -> None:
 def test_base_1_1_session_with_ncclient(server: Server) -> None:
     m = ncclient_connect(server.port)
     try:
+        assert m.lock("candidate").ok  # a reply: the server has read the client's hello
         (session,) = server.server.sessions.values()
         assert session.framing is Framing.chunked  # both sides said base:1.1
-        assert m.lock("candidate").ok
     finally:
         m.close_session()
 
