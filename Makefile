@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HUGEPAGES ?= 512
 
 APT_PACKAGES := libdpdk-dev dpdk dpdk-dev libyang2-dev libyang2-tools libhyperscan-dev \
-	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev openssh-client
+	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev postgresql openssh-client
 
 PY_PACKAGES := cli yang tosca models controller agent dataplane netconf
 YANG_DIR  := yang/modules

@@ -220,15 +220,14 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, Any]:
 
 def check_store(db: Path, running_reply: bytes) -> tuple[int, bool]:
     """Revisions stored, and whether running == head == the replay of all revisions."""
-    sys.path.insert(0, str(ROOT))
     from micronf.controller.store import Store  # public API of the store
 
     store = Store.open(str(db))
     validator = Validator()
-    revisions = list(store.history())
+    numbers = sorted(info.number for info in store.history())
     replayed = validator.empty()
-    for rev in revisions:  # each revision is a whole configuration, valid on its own
-        replayed = validator.parse(rev.config, "json")
+    for number in numbers:  # each revision rebuilt from its deltas, valid on its own
+        replayed = validator.parse(store.revision(number).config, "json")
         if not replayed.empty:
             validator.validate(replayed)
     head = validator.parse(store.head().config, "json")
@@ -238,7 +237,7 @@ def check_store(db: Path, running_reply: bytes) -> tuple[int, bool]:
     close = getattr(store, "close", None)
     if close:
         close()
-    return len(revisions), not head.diff(running) and not replayed.diff(running)
+    return len(numbers), not head.diff(running) and not replayed.diff(running)
 
 
 def plot(result: dict[str, Any], path: Path) -> None:

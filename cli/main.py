@@ -24,6 +24,7 @@ from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
 from . import controller as controller_cmd
 from . import user as user_cmd
+from . import revisions
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 app = typer.Typer(
@@ -201,6 +202,7 @@ def validate(
 
 app.command("controller")(controller_cmd.controller)  # NETCONF northbound daemon
 app.add_typer(user_cmd.app, name="user")  # NETCONF users of the controller
+revisions.register(app)
 
 
 def main() -> None:

@@ -38,9 +38,13 @@ from typing import Any, Protocol
 
 from micronf.yang import ErrorTag, ErrorType, Problem, ValidationFailed, Validator
 
+from .store import Conflict
+
 log = logging.getLogger("micronf.controller")
 
 CHANNEL = "netconf"
+#: Channel of the revision a reverted confirmed commit leaves (author "micronf").
+REVERT_CHANNEL = "rollback"
 CANDIDATE_KEY = "netconf.candidate"
 CONFIRMED_KEY = "netconf.confirmed-commit"
 #: RFC 6241: the default confirm-timeout, in seconds.
@@ -178,7 +182,12 @@ class Datastores:
         return _rev_number(head) if head is not None else None
 
     def _store_running(
-        self, config: str, author: str, session: int | None, comment: str | None = None
+        self,
+        config: str,
+        author: str,
+        session: int | None,
+        comment: str | None = None,
+        channel: str = CHANNEL,
     ) -> Any:
         """Commit *config* (validated by the caller) as a new revision."""
         old = self.running()
@@ -186,14 +195,12 @@ class Datastores:
         parent = _rev_number(head) if head is not None else None
         try:
             rev = self.store.commit(
-                config, parent=parent, author=author, channel=CHANNEL, comment=comment
+                config, parent=parent, author=author, channel=channel, comment=comment
             )
-        except Exception as exc:  # the store's Conflict: another writer was first
-            if type(exc).__name__ != "Conflict":
-                raise
+        except Conflict as exc:  # another writer (micronf apply, a replica) was first
             raise DatastoreError.of(
                 ErrorTag.in_use,
-                "running changed while this commit was prepared; try again",
+                f"running changed while this commit was prepared ({exc}); try again",
                 error_type=ErrorType.application,
             ) from None
         for listener in self.commit_listeners:
@@ -352,6 +359,7 @@ class Datastores:
                 "micronf",
                 None,
                 comment=f"{why}; back to revision {back}" if back else why,
+                channel=REVERT_CHANNEL,
             )
         self.store.put_state(CONFIRMED_KEY, None)
         self.discard_changes()

@@ -52,3 +52,32 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for name, secs in sorted(durations.items(), key=lambda kv: -kv[1])[:10]:
         flag = "  SLOW (> 5 s)" if secs > 5 else ""
         terminalreporter.write_line(f"{secs:7.2f} s  {name}{flag}")
+
+
+# ------------------------------------------------------------------- store backends
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Any:
+    """A real PostgreSQL cluster for the session (see tests/pgcluster.py)."""
+    from pgcluster import cluster
+
+    with cluster() as url:
+        yield url
+
+
+_db_counter = iter(range(1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store location on each backend: an SQLite path or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "intent.db")
+    import psycopg
+
+    server: str = request.getfixturevalue("pg_server")
+    name = f"t{next(_db_counter)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.replace("/micronf?", f"/{name}?")

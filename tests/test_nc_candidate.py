@@ -5,6 +5,7 @@ and the micronf-sfc:dry-run RPC."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,10 +84,9 @@ def test_locks_guard_writes(ctl: ControllerServer) -> None:
             assert err["error-tag"] == "in-use" and err["session-id"] == str(a.session_id)
         assert is_ok(a.rpc(edit_candidate()))
         a.close()  # the holder vanishes: locks go, its uncommitted candidate is discarded
-        for _ in range(200):
-            if a.session_id not in ctl.server.sessions:
-                break
-            b.rpc("<get-config><source><running/></source></get-config>")
+        deadline = time.monotonic() + 30  # a bound, not a timing: the server notices EOF
+        while a.session_id in ctl.server.sessions and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert ctl.datastores.candidate() == ctl.datastores.running() == "{}"
         assert is_ok(b.rpc("<lock><target><candidate/></target></lock>"))
     finally:

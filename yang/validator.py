@@ -252,6 +252,8 @@ class Validator:
         keys: dict[str, tuple[str, ...]] = {}
         with self.lock:
             for module in self.context:
+                if not module.implemented():
+                    continue
                 for top in module:
                     if not isinstance(top, libyang.SContainer):
                         continue
@@ -468,7 +470,14 @@ def _collect_changes(context: Any, node: Any, into: list[Change]) -> None:
     while node != ffi.NULL:
         op = _meta(context, node, "operation")
         is_leaf = node.schema != ffi.NULL and node.schema.nodetype in _LEAFY
-        if op == "create":
+        if op in ("create", "delete") and node.parent == ffi.NULL and not is_leaf:
+            # a whole top-level container: report its entries, not the container
+            child = lib.lyd_child(node)
+            kind: Literal["create", "delete"] = "create" if op == "create" else "delete"
+            while child != ffi.NULL:
+                into.append(Change(kind, _path(child)))
+                child = child.next
+        elif op == "create":
             into.append(Change("create", _path(node), new=_value(node) if is_leaf else None))
         elif op == "delete":
             into.append(Change("delete", _path(node), old=_value(node) if is_leaf else None))

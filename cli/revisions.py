@@ -1,0 +1,370 @@
+"""``micronf apply``, ``history``, ``diff``, ``show``, ``rollback``: revisions of the intent.
+
+Thin: every decision is the controller's (:mod:`micronf.controller.intent`);
+this module parses arguments, prints, and maps failures to exit codes
+(0 done, 1 invalid input / conflict / store error, 2 usage error).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+# Piped output is not cut at 80 columns.
+_WIDTH = None if sys.stdout.isatty() else 200
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="MICRONF_DB",
+        help=(
+            "The intent store: an SQLite file path or a postgresql:// URL "
+            "[default: $MICRONF_DB, else ~/.local/share/micronf/intent.db]"
+        ),
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+class ShowFormat(StrEnum):
+    xml = "xml"
+    json = "json"
+    tosca_summary = "tosca-summary"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _service(db: str | None) -> Iterator[Any]:
+    """The intent service on the store; store errors become one line and exit 1."""
+    from micronf.controller.intent import IntentService
+    from micronf.controller.store import Store, StoreError
+    from micronf.yang import default_validator
+
+    try:
+        store = Store.open(db)
+    except StoreError as exc:
+        _fail(str(exc))
+    try:
+        yield IntentService(store, default_validator())
+    except StoreError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+
+
+def _print_problems(problems: list[Any], as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps({"valid": False, "errors": [p.as_dict() for p in problems]}))
+    else:
+        for p in problems:
+            err.print(f"[red]✗[/] {escape(p.format())}")
+
+
+def _changes_json(changes: list[Any]) -> list[dict[str, Any]]:
+    return [c.as_dict() for c in changes]
+
+
+def print_changes(changes: list[Any]) -> None:
+    """One line per change: ``+`` created, ``-`` deleted, ``~`` replaced, as YANG paths."""
+    if not changes:
+        out.print("no changes")
+        return
+    for c in changes:
+        if c.op == "create":
+            value = f" = {escape(c.new)}" if c.new and not c.path.endswith("']") else ""
+            out.print(f"[green]+ {escape(c.path)}[/]{value}")
+        elif c.op == "delete":
+            out.print(f"[red]- {escape(c.path)}[/]")
+        else:
+            out.print(
+                f"[yellow]~ {escape(c.path)}[/]: {escape(str(c.old))} -> {escape(str(c.new))}"
+            )
+
+
+def _revision_line(info: Any) -> str:
+    when = info.created.strftime("%Y-%m-%d %H:%M:%S")
+    s = info.summary
+    parts = [
+        f"[bold]{info.number:>4}[/]",
+        when,
+        f"{escape(info.author)} ({escape(info.channel)})",
+        f"+{s.get('added', 0)} ~{s.get('changed', 0)} -{s.get('removed', 0)}",
+    ]
+    if info.label:
+        parts.append(f"[cyan]{escape(info.label)}[/]")
+    if info.comment:
+        parts.append(escape(info.comment))
+    return "  ".join(parts)
+
+
+def apply(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Intent files: TOSCA (.yaml/.yml), YANG XML (.xml, also inside NETCONF "
+            "<config>) or YANG JSON (.json).",
+            show_default=False,
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and show the diff; store nothing.")
+    ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="The files are the whole intent (default: merged over it)."),
+    ] = False,
+    label: Annotated[str | None, typer.Option("--label", help="A label for the revision.")] = None,
+    comment: Annotated[
+        str | None, typer.Option("--comment", help="A comment for the revision.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate files merged over the stored intent and commit them as a new revision.
+
+    A file adds or replaces whole chains, templates and descriptors; --replace
+    makes the files the whole intent. The new full intent is validated first:
+    an invalid result stores nothing. Prints the changes as YANG data paths and
+    the new revision number. Exit status: 0 committed (or nothing to change),
+    1 invalid input, conflict or store error, 2 usage error.
+    """
+    from micronf.cli.intake import UsageError, preflight
+    from micronf.controller.intent import default_author
+    from micronf.controller.store import Conflict
+    from micronf.yang import ValidationFailed
+
+    formats = []
+    for path in files:
+        if str(path) == "-":
+            _fail("micronf apply reads files, not standard input", 2)
+        try:
+            formats.append(preflight(path))
+        except UsageError as exc:
+            _fail(str(exc), 2)
+    with _service(db) as svc:
+        try:
+            inputs = [svc.read(path, fmt) for path, fmt in zip(files, formats, strict=True)]
+            plan = svc.plan(inputs, replace=replace)
+        except ValidationFailed as failed:
+            _print_problems(failed.problems, as_json)
+            raise typer.Exit(1) from None
+        report: dict[str, Any] = {
+            "valid": True,
+            "base": plan.base_number,
+            "changes": _changes_json(plan.changes),
+            "chains": [c["name"] for c in plan.intent.chains],
+        }
+        if not as_json:
+            print_changes(plan.changes)
+        if dry_run or not plan.changes:
+            report["revision"] = None
+            if as_json:
+                out.print_json(json.dumps(report))
+            elif dry_run:
+                out.print("dry run: nothing stored")
+            else:
+                out.print(f"nothing to commit: the intent equals revision {plan.base_number}")
+            raise typer.Exit(0)
+        try:
+            rev = svc.commit(
+                plan, author=default_author(), channel="file", label=label, comment=comment
+            )
+        except Conflict as exc:
+            _fail(str(exc))
+        report["revision"] = rev.number
+        if as_json:
+            out.print_json(json.dumps(report))
+        else:
+            out.print(f"[green]✓[/] committed revision {rev.number} to {escape(svc.store.where)}")
+
+
+def history(
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="Show the newest N only.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the revisions of the intent, newest first."""
+    with _service(db) as svc:
+        revs = svc.store.history(limit)
+    if as_json:
+        out.print_json(json.dumps([r.as_dict() for r in revs]))
+        return
+    if not revs:
+        out.print("no revisions yet: micronf apply FILE stores the first")
+        return
+    for r in revs:
+        out.print(_revision_line(r))
+
+
+def diff(
+    old: Annotated[int, typer.Argument(help="A revision number.", min=1, show_default=False)],
+    new: Annotated[
+        int | None,
+        typer.Argument(help="Another revision (default: what OLD itself changed).", min=1),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what revision OLD changed, or the changes from revision OLD to NEW."""
+    from micronf.controller.store import NotFound
+
+    with _service(db) as svc:
+        v = svc.validator
+        try:
+            if new is None:
+                target = svc.store.revision(old)
+                base = svc.store.revision(target.parent) if target.parent else None
+            else:
+                base = svc.store.revision(old)
+                target = svc.store.revision(new)
+        except NotFound as exc:
+            _fail(str(exc))
+        a = v.from_dict(base.data) if base and base.data else v.empty()
+        b = v.from_dict(target.data) if target.data else v.empty()
+        changes = a.diff(b)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "from": base.number if base else None,
+                    "to": target.number,
+                    "changes": _changes_json(changes),
+                }
+            )
+        )
+    else:
+        print_changes(changes)
+
+
+def show(
+    revision: Annotated[
+        int | None, typer.Option("--revision", "-r", min=1, help="Revision (default: the latest).")
+    ] = None,
+    fmt: Annotated[
+        ShowFormat, typer.Option("--format", help="Output format.")
+    ] = ShowFormat.tosca_summary,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the stored intent: YANG XML, YANG JSON, or a summary of its chains."""
+    from micronf.controller.store import NotFound
+
+    with _service(db) as svc:
+        try:
+            rev = svc.store.revision(revision) if revision else svc.store.head()
+        except NotFound as exc:
+            _fail(str(exc))
+        if rev is None:
+            _fail("the store holds no revision yet: micronf apply FILE stores the first")
+        tree = svc.validator.from_dict(rev.data) if rev.data else svc.validator.empty()
+        if as_json or fmt is ShowFormat.json:
+            sys.stdout.write(tree.print("json", pretty=True).rstrip() + "\n")
+        elif fmt is ShowFormat.xml:
+            sys.stdout.write(tree.print("xml", pretty=True).rstrip() + "\n")
+        else:
+            out.print(f"revision {rev.number} ({escape(rev.author)}, {escape(rev.channel)})")
+            _summary(rev.data, out.print)
+
+
+def _summary(data: dict[str, Any], emit: Callable[[str], None]) -> None:
+    """The chains in TOSCA terms: VNFFG, its VNFs (template@version) and forwarding path."""
+    chains = data.get("micronf-sfc:chains", {}).get("chain", [])
+    templates = data.get("micronf-catalog:catalog", {}).get("vnf-template", [])
+    if templates:
+        emit("templates: " + ", ".join(escape(f"{t['name']}@{t['version']}") for t in templates))
+    if not chains:
+        emit("no chains")
+    for c in chains:
+        vnfs = [
+            f"{v['name']} ({v['template']}"
+            + (f"@{v['template-version']}" if "template-version" in v else "")
+            + ")"
+            for v in c.get("vnf", [])
+        ]
+        ingress = c.get("ingress", {})
+        emit(f"VNFFG {escape(c['name'])}: ingress {escape(ingress.get('vnf', '?'))}")
+        emit("  VNFs: " + escape(", ".join(vnfs)))
+        for lk in c.get("link", []):
+            labels = f" [{', '.join(lk['label'])}]" if lk.get("label") else ""
+            emit(f"  {escape(lk['from'])} -> {escape(lk['to'])}{escape(labels)}")
+
+
+def rollback(
+    revision: Annotated[int, typer.Argument(help="The revision to return to.", min=1)],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the diff; store nothing.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Commit a new revision equal to REVISION (the diff is shown first)."""
+    from micronf.controller.intent import default_author
+    from micronf.controller.store import Conflict, NotFound
+    from micronf.yang import ValidationFailed
+
+    with _service(db) as svc:
+        try:
+            plan = svc.rollback_plan(revision)
+        except NotFound as exc:
+            _fail(str(exc))
+        except ValidationFailed as failed:
+            # a revision valid then but not now (e.g. the built-in catalog changed)
+            _print_problems(failed.problems, as_json)
+            raise typer.Exit(1) from None
+        report: dict[str, Any] = {
+            "target": revision,
+            "base": plan.base_number,
+            "changes": _changes_json(plan.changes),
+            "revision": None,
+        }
+        if not as_json:
+            print_changes(plan.changes)
+        if dry_run or not plan.changes:
+            if as_json:
+                out.print_json(json.dumps(report))
+            else:
+                out.print(
+                    "dry run: nothing stored"
+                    if dry_run
+                    else f"nothing to commit: the intent already equals revision {revision}"
+                )
+            raise typer.Exit(0)
+        try:
+            rev = svc.commit(
+                plan,
+                author=default_author(),
+                channel="rollback",
+                comment=f"rollback to revision {revision}",
+            )
+        except Conflict as exc:
+            _fail(str(exc))
+        report["revision"] = rev.number
+        if as_json:
+            out.print_json(json.dumps(report))
+        else:
+            out.print(f"[green]✓[/] committed revision {rev.number} (equal to revision {revision})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the revision commands to the ``micronf`` command."""
+    for fn in (apply, history, diff, show, rollback):
+        app.command()(fn)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the intent store, applied automatically when a store opens."""
