@@ -23,8 +23,8 @@ from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
 from . import controller as controller_cmd
-from . import user as user_cmd
 from . import revisions
+from . import user as user_cmd
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 app = typer.Typer(

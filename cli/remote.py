@@ -65,22 +65,43 @@ def intent_tree(validator: Validator, files: list[Path]) -> DataTree:
         except ValidationFailed as failed:
             raise failed.located(str(path)) from None
         tree.merge(part)
-    if not tree.empty:
+    if tree.empty:
+        return tree
+    try:
         validator.validate(tree)
+    except ValidationFailed as failed:
+        if len(files) == 1:  # the one-file path says file and line for each problem
+            from .intake import load_file
+
+            load_file(files[0])
+        raise failed.located(", ".join(map(str, files))) from None
     return tree
 
 
-def edit_config_xml(tree: DataTree) -> str:
-    """``<config>`` replacing the intent containers (present or not) with *tree*'s."""
+def edit_config_xml(tree: DataTree, *, replace: bool = False) -> str:
+    """``<config>`` for *tree*, with the semantics of local ``micronf apply``.
+
+    By default every entry of the files (chain, VNF template, uNF descriptor)
+    replaces the entry of the same key and the others stay; with *replace*
+    the intent containers (present in the files or not) are replaced whole.
+    NACM rules and anything else outside micronf's intent are never touched.
+    """
     body = tree.print("xml")
     config = nx.from_string(f'<config xmlns="{BASE_NS}">{body}</config>')
-    present = {nx.split(el.tag) for el in nx.children(config)}
-    for ns, name in INTENT:
-        if (ns, name) not in present:
-            config.append(etree.Element(nx.qname(ns, name), nsmap={None: ns}))
+    operation = nx.qname(BASE_NS, "operation")
+    if replace:
+        present = {nx.split(el.tag) for el in nx.children(config)}
+        for ns, name in INTENT:
+            if (ns, name) not in present:
+                config.append(etree.Element(nx.qname(ns, name), nsmap={None: ns}))
     for el in nx.children(config):
-        if nx.split(el.tag) in INTENT:
-            el.set(nx.qname(BASE_NS, "operation"), "replace")
+        if nx.split(el.tag) not in INTENT:
+            continue
+        if replace:
+            el.set(operation, "replace")
+        else:
+            for entry in nx.children(el):
+                entry.set(operation, "replace")
     return str(etree.tostring(config).decode())
 
 
@@ -137,15 +158,19 @@ def apply_remote(
     target: Target,
     files: list[Path],
     *,
+    replace: bool = False,
+    dry_run: bool = False,
     confirm_timeout: int | None = None,
+    persist: str | None = None,
     say: Any = print,
+    show_changes: Any = None,
 ) -> int | None:
     """Send *files* and commit; returns the new revision number (None: no change)."""
     from ncclient.operations import RPCError
 
     validator = Validator()
     tree = intent_tree(validator, files)
-    config = edit_config_xml(tree)
+    config = edit_config_xml(tree, replace=replace)
     m = _connect(target)
     try:
         try:
@@ -155,17 +180,20 @@ def apply_remote(
             running = _data_tree(validator, m.get_config("running"))
             candidate = _data_tree(validator, m.get_config("candidate"))
             diff = running.diff(candidate)
-            if not diff:
-                say("no changes: running already holds this intent")
+            if show_changes is not None:
+                show_changes(diff)
+            else:
+                for change in diff:
+                    mark = {"create": "+", "delete": "-", "replace": "~"}[change.op]
+                    detail = f": {change.old} -> {change.new}" if change.op == "replace" else ""
+                    say(f"{mark} {change.path}{detail}")
+            if not diff or dry_run:
+                say("dry run: nothing committed" if dry_run else "nothing to commit")
                 m.discard_changes()
                 m.unlock("candidate")
                 return None
-            for change in diff:
-                mark = {"create": "+", "delete": "-", "replace": "~"}[change.op]
-                detail = f": {change.old} -> {change.new}" if change.op == "replace" else ""
-                say(f"{mark} {change.path}{detail}")
             if confirm_timeout is not None:
-                token = secrets.token_hex(8)
+                token = persist or secrets.token_hex(8)
                 m.commit(confirmed=True, timeout=str(confirm_timeout), persist=token)
             else:
                 m.commit()
@@ -180,7 +208,8 @@ def apply_remote(
             say(
                 f"confirmed commit: reverts in {confirm_timeout} s unless confirmed with\n"
                 f"  micronf apply --controller {target.host}:{target.port} --user {target.user} "
-                f"--confirm {token}"
+                + (f"--key {target.key} " if target.key else "")
+                + f"--confirm {token}"
             )
         return revision
     finally:
@@ -214,9 +243,60 @@ def _revision(m: Any) -> int | None:
     return int(found.text) if found is not None and found.text else None
 
 
-def fail(exc: ValidationFailed | RemoteError) -> None:
-    if isinstance(exc, RemoteError):
+def parse_controller(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[V6]:PORT``; the port defaults to 830)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or "]" in port:
+        host, port = text, "830"
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RemoteError(f"--controller {text!r}: expected HOST:PORT")
+    return host, int(port)
+
+
+def run_apply(
+    files: list[Path],
+    *,
+    controller: str,
+    user: str | None,
+    key: Path | None,
+    replace: bool,
+    dry_run: bool,
+    confirm_timeout: int | None,
+    persist: str | None,
+    confirm: str | None,
+    show_changes: Any,
+    say: Any,
+) -> int:
+    """``micronf apply --controller``: the exit status (0 done, 1 refused, 2 usage)."""
+    import getpass
+
+    try:
+        host, port = parse_controller(controller)
+        target = Target(host, port, user or getpass.getuser(), key=key)
+        if confirm is not None:
+            if files:
+                raise RemoteError("--confirm takes no files: it confirms an earlier apply")
+            confirm_remote(target, confirm)
+            say(f"confirmed: the commit {confirm} stays")
+            return 0
+        if not files:
+            raise RemoteError("give intent files (or --confirm TOKEN)")
+        apply_remote(
+            target,
+            files,
+            replace=replace,
+            dry_run=dry_run,
+            confirm_timeout=confirm_timeout,
+            persist=persist,
+            say=say,
+            show_changes=show_changes,
+        )
+        return 0
+    except RemoteError as exc:
         sys.stderr.write(f"error: {exc}\n")
-    else:
+        return 1
+    except ValidationFailed as exc:
         for p in exc.problems:
             sys.stderr.write(f"✗ {p.format()}\n")
+        return 1

@@ -79,3 +79,5 @@ def test_doc_walkthrough(tmp_path: Path) -> None:
     assert "data-missing" in out  # the typo
     assert out.count("<ok") >= 8
     assert "access-denied" not in out
+    assert "~ /micronf-sfc:chains/chain[name='paper-sfc']/placement/expected-rate" in out
+    assert "committed revision" in out and "confirmed: the commit rate-back stays" in out
