@@ -64,6 +64,10 @@ class StoreLike(Protocol):
 
     def head(self) -> Any: ...
 
+    def head_number(self) -> int | None: ...
+
+    def revision(self, number: int) -> Any: ...
+
     def commit(
         self,
         config: str,
@@ -145,6 +149,12 @@ class Datastores:
         self.store = store
         self.validator = validator or Validator()
         self._valid: OrderedDict[bytes, None] = OrderedDict()
+        self._head: Any = None
+        # This process is the candidate's only writer: read once, then written through.
+        self._candidate: str | None = None
+        self._candidate_read = False
+        self._pending: str | None = None
+        self._pending_read = False
         self.clock = clock
         self._timer: asyncio.TimerHandle | None = None
         #: Sessions that changed the candidate since it last followed running.
@@ -173,12 +183,22 @@ class Datastores:
 
     # -- running -------------------------------------------------------------------
 
+    def head(self) -> Any:
+        """The head revision; rebuilt from the store only when its number changed
+        (a revision is immutable, and asking for the number is one cheap query)."""
+        number = self.store.head_number()
+        if number is None:
+            return None
+        if self._head is None or _rev_number(self._head) != number:
+            self._head = self.store.revision(number)
+        return self._head
+
     def running(self) -> str:
-        head = self.store.head()
+        head = self.head()
         return _rev_config(head) if head is not None else "{}"
 
     def running_revision(self) -> int | None:
-        head = self.store.head()
+        head = self.head()
         return _rev_number(head) if head is not None else None
 
     def _store_running(
@@ -191,7 +211,7 @@ class Datastores:
     ) -> Any:
         """Commit *config* (validated by the caller) as a new revision."""
         old = self.running()
-        head = self.store.head()
+        head = self.head()
         parent = _rev_number(head) if head is not None else None
         try:
             rev = self.store.commit(
@@ -215,24 +235,35 @@ class Datastores:
 
     # -- candidate -----------------------------------------------------------------
 
+    def _kept_candidate(self) -> str | None:
+        if not self._candidate_read:
+            self._candidate = self.store.get_state(CANDIDATE_KEY)
+            self._candidate_read = True
+        return self._candidate
+
+    def _keep_candidate(self, config: str | None) -> None:
+        self.store.put_state(CANDIDATE_KEY, config)
+        self._candidate, self._candidate_read = config, True
+
     def candidate(self) -> str:
-        kept = self.store.get_state(CANDIDATE_KEY)
+        kept = self._kept_candidate()
         return kept if kept is not None else self.running()
 
     @property
     def candidate_changed(self) -> bool:
-        return self.store.get_state(CANDIDATE_KEY) is not None
+        return self._kept_candidate() is not None
 
     def write_candidate(self, config: str, session: int | None) -> None:
         if config == self.running():  # back to running: nothing uncommitted any more
             self.discard_changes()
             return
-        self.store.put_state(CANDIDATE_KEY, config)
+        self._keep_candidate(config)
         if session is not None:
             self.candidate_editors.add(session)
 
     def discard_changes(self) -> None:
-        self.store.put_state(CANDIDATE_KEY, None)
+        if self._kept_candidate() is not None:
+            self._keep_candidate(None)
         self.candidate_editors.clear()
 
     def may_lock(self, datastore: str, session: int) -> str | None:
@@ -246,8 +277,15 @@ class Datastores:
     # -- commit and confirmed commit -----------------------------------------------
 
     def pending(self) -> ConfirmedCommit | None:
-        text = self.store.get_state(CONFIRMED_KEY)
-        return ConfirmedCommit.from_json(text) if text else None
+        if not self._pending_read:
+            self._pending = self.store.get_state(CONFIRMED_KEY)
+            self._pending_read = True
+        return ConfirmedCommit.from_json(self._pending) if self._pending else None
+
+    def _keep_pending(self, state: ConfirmedCommit | None) -> None:
+        text = state.to_json() if state is not None else None
+        self.store.put_state(CONFIRMED_KEY, text)
+        self._pending, self._pending_read = text, True
 
     def _refuse_while_armed(self, session: int | None, persist_id: str | None, what: str) -> None:
         pending = self.pending()
@@ -308,11 +346,11 @@ class Datastores:
             if pending is None:
                 # The rollback point is running before the first confirmed commit.
                 state.rollback_revision, state.rollback_config = before
-            self.store.put_state(CONFIRMED_KEY, state.to_json())
+            self._keep_pending(state)
             self._arm(state)
             self._emit("extend" if pending else "start", state, None)
         elif pending is not None:
-            self.store.put_state(CONFIRMED_KEY, None)
+            self._keep_pending(None)
             self._disarm()
             self._emit("complete", pending, None)
         return rev
@@ -361,7 +399,7 @@ class Datastores:
                 comment=f"{why}; back to revision {back}" if back else why,
                 channel=REVERT_CHANNEL,
             )
-        self.store.put_state(CONFIRMED_KEY, None)
+        self._keep_pending(None)
         self.discard_changes()
         log.info("confirmed commit reverted: %s", why)
         self._emit(event, pending, why)

@@ -24,8 +24,8 @@ class LockTable:
     datastores: tuple[str, ...]
     #: (datastore, session id) -> a reason to refuse the lock, or None.
     may_lock: Callable[[str, int], str | None] = lambda _ds, _sid: None
-    #: Called with (datastore, session id) when a lock is released.
-    on_release: Callable[[str, int], None] = lambda _ds, _sid: None
+    #: Called with (datastore, session id, whether the session ended) on each release.
+    on_release: Callable[[str, int, bool], None] = lambda _ds, _sid, _ended: None
     _held: dict[str, int] = field(default_factory=dict)
     _since: dict[str, datetime] = field(default_factory=dict)
 
@@ -68,7 +68,7 @@ class LockTable:
                 ErrorTag.operation_failed, f"{datastore} is {what}, not by this session"
             )
         del self._held[datastore]
-        self.on_release(datastore, session_id)
+        self.on_release(datastore, session_id, False)
 
     def check_write(self, datastore: str, session_id: int) -> None:
         """Refuse a write to *datastore* locked by another session (``in-use``)."""
@@ -86,4 +86,4 @@ class LockTable:
         for datastore, holder in list(self._held.items()):
             if holder == session_id:
                 del self._held[datastore]
-                self.on_release(datastore, session_id)
+                self.on_release(datastore, session_id, True)

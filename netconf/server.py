@@ -83,15 +83,21 @@ class NetconfServer:
         self._session_end_hooks.append(hook)
 
     def session_ended(self, session: Session) -> None:
-        """Release what *session* held; idempotent (kill, EOF and errors all end here)."""
-        if self.sessions.pop(session.id, None) is None:
+        """Release what *session* held; idempotent (kill, EOF and errors all end here).
+
+        The session leaves the table last, so whoever sees it gone sees its
+        locks released and its hooks run.
+        """
+        if session.ended:
             return
+        session.ended = True
         self.locks.release_all(session.id)
         for hook in self._session_end_hooks:
             try:
                 hook(session)
             except Exception:
                 log.exception("session-end hook failed for session %d", session.id)
+        self.sessions.pop(session.id, None)
 
     @property
     def port(self) -> int:

@@ -57,6 +57,7 @@ class Session:
         self.deframer = Deframer(server.config.max_message)
         self.closing = False
         self.closed = False
+        self.ended = False  # set once the server has released what it held
         self.client_capabilities: list[str] = []
         self.login_time = datetime.now(UTC)
         self.in_rpcs = 0

@@ -38,12 +38,11 @@ def build_server(datastores: Datastores, config: ServerConfig) -> tuple[NetconfS
     table.register(monitoring.operations(ctl))
     table.register(notifications.operations(ctl))
     table.register(dryrun.operations(ctl))
-    sessions: dict[int, Any] = {}
 
-    def released(datastore: str, session_id: int) -> None:
+    def released(datastore: str, session_id: int, ended: bool) -> None:
         # RFC 6241 8.3.5.2: a candidate locked by a session that ends is discarded
         # (an explicit unlock keeps the changes for a later commit).
-        if datastore == "candidate" and session_id not in sessions:
+        if datastore == "candidate" and ended:
             datastores.discard_changes()
 
     locks = LockTable(("running", "candidate"), may_lock=datastores.may_lock, on_release=released)
@@ -55,7 +54,6 @@ def build_server(datastores: Datastores, config: ServerConfig) -> tuple[NetconfS
         nacm_config=lambda: _nacm(datastores),
         extra_capabilities=lambda: monitoring.module_capabilities(schema),
     )
-    sessions = server.sessions  # the live dict: released() looks the session up there
     ctl.server = server
     notifier = Notifier(ctl)
     ctl.extra["notifier"] = notifier

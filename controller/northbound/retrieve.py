@@ -161,7 +161,7 @@ CTL_NS = "urn:micronf:yang:micronf-controller"
 def intent_xml(ctl: Controller) -> str:
     """``micronf-controller:intent``: the head revision behind running."""
     root = nx.element(CTL_NS, "intent", nsmap={None: CTL_NS})
-    head = ctl.datastores.store.head()
+    head = ctl.datastores.head()
     if head is not None:
         nx.sub(root, CTL_NS, "revision", str(ctl.datastores.running_revision()))
         for name in ("author", "channel"):
