@@ -78,6 +78,7 @@ test: setup lint  ## set up, lint and run the whole test suite
 
 bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/results/)
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/netconf_load.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
