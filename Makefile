@@ -50,8 +50,17 @@ hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK 
 		|| echo "warning: cannot mount hugetlbfs at /dev/hugepages"; \
 	echo ">> hugepages: $$(cat /proc/sys/vm/nr_hugepages) x 2 MiB, $$(mountpoint /dev/hugepages)"
 
-demo: setup  ## validate the example chains and show them expanded into uNFs
-	$(BIN)/micronf validate --show examples/*.yaml examples/*.xml examples/*.json
+DEMO_DB := build/demo/intent.db
+
+demo: setup  ## validate the examples, store them as revisions, show history and a diff
+	@echo ">> validate the example chains and show them expanded into uNFs"
+	$(BIN)/micronf validate --show examples/paper-sfc.yaml examples/paper-sfc.xml examples/paper-sfc.json
+	@echo ">> store day 1 and day 2 of the paper chain in a fresh store ($(DEMO_DB))"
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/micronf apply --db $(DEMO_DB) --label day-1 examples/paper-sfc.yaml
+	$(BIN)/micronf apply --db $(DEMO_DB) --label day-2 --comment "deny telnet" examples/paper-sfc-day2.yaml
+	$(BIN)/micronf history --db $(DEMO_DB)
+	$(BIN)/micronf diff --db $(DEMO_DB) 2
 
 lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	$(BIN)/ruff check .
