@@ -28,9 +28,15 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def controller(
     db: Annotated[
-        str,
-        typer.Option("--db", help="SQLite file or PostgreSQL URL of the intent store."),
-    ] = "micronf.db",
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="MICRONF_DB",
+            help="The intent store: an SQLite file path or a postgresql:// URL "
+            "[default: $MICRONF_DB, else ~/.local/share/micronf/intent.db]",
+            show_default=False,
+        ),
+    ] = None,
     listen: Annotated[
         str,
         typer.Option("--listen", help="NETCONF address HOST:PORT (port 0: any free port)."),

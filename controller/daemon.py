@@ -31,7 +31,8 @@ USERS = "users.toml"
 
 @dataclass
 class ControllerOptions:
-    db: str
+    #: SQLite path or PostgreSQL URL; None: the store's default (as `micronf apply`).
+    db: str | None
     state_dir: Path
     host: str = "127.0.0.1"
     port: int = 830
@@ -80,7 +81,7 @@ async def serve(
     server, _ctl = build_server(datastores, config)
     await server.start()
     datastores.start()
-    say(f"NETCONF on {options.host}:{server.port} (SSH subsystem netconf), store {options.db}")
+    say(f"NETCONF on {options.host}:{server.port} (SSH subsystem netconf), store {store.where}")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -120,6 +120,8 @@ class NetconfServer:
             x11_forwarding=False,
             line_editor=False,
             keepalive_interval=30,
+            # An unauthenticated connection holds no session slot: keep it short.
+            login_timeout=30,
         )
 
     async def stop(self) -> None:
@@ -152,7 +154,9 @@ class NetconfServer:
             if not process.stdout.is_closing():
                 process.stdout.write(data)
 
-        session = Session(self, session_id, user, write, lambda: process.close())
+        session = Session(
+            self, session_id, user, write, lambda: process.close(), process.stdout.drain
+        )
         self.sessions[session_id] = session
         log.info("session %d opened by %s", session_id, name)
         try:

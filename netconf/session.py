@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,12 +47,14 @@ class Session:
         user: User,
         write: Callable[[bytes], None],
         close: Callable[[], None],
+        drain: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.server = server
         self.id = session_id
         self.user = user
         self._write = write
         self._close = close
+        self._drain = drain
         self.framing = Framing.end_of_message
         self.deframer = Deframer(server.config.max_message)
         self.closing = False
@@ -135,6 +137,10 @@ class Session:
                     self.deframer.feed(data)
                     continue
                 await self._handle(message)
+                if self._drain is not None:
+                    # A client that sends RPCs but never reads its replies would
+                    # make the server buffer them without bound: wait for it.
+                    await self._drain()
         except MessageTooBig as exc:
             self._reply_error(
                 None, RpcError.of(ErrorTag.too_big, str(exc), error_type=ErrorType.rpc)

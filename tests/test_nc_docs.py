@@ -81,3 +81,4 @@ def test_doc_walkthrough(tmp_path: Path) -> None:
     assert "access-denied" not in out
     assert "~ /micronf-sfc:chains/chain[name='paper-sfc']/placement/expected-rate" in out
     assert "committed revision" in out and "confirmed: the commit rate-back stays" in out
+    assert "admin (netconf)" in out  # micronf history
