@@ -169,3 +169,32 @@ def test_get_schema_with_ncclient(ctl: ControllerServer) -> None:
         assert any(c.startswith(MON) for c in caps)
     finally:
         m.close_session()
+
+
+def test_every_advertised_module_has_its_schema(ctl: ControllerServer) -> None:
+    r = RawSession(ctl.port)
+    try:
+        caps = [c.text for c in r.server_hello.iter(f"{{{NS}}}capability")]
+        modules = [c.split("module=")[1].split("&")[0] for c in caps if "?module=" in c]
+        assert {"micronf-sfc", "micronf-catalog", "ietf-netconf-acm"} <= set(modules)
+        r.hello()
+        for name in modules:
+            reply = r.rpc(
+                f'<get-schema xmlns="{MON}"><identifier>{name}</identifier>'
+                "<format>yang</format></get-schema>"
+            )
+            text = reply.findtext(f"{{{MON}}}data")
+            assert text and text.lstrip().startswith(("module", "submodule")), name
+    finally:
+        r.close()
+
+
+def test_error_path_prefixes_are_declared(raw: RawSession) -> None:
+    reply = raw.rpc(
+        f'<edit-config><target><candidate/></target><test-option>test-only</test-option><config>'
+        f'<chains xmlns="{SFC}"><chain><name>paper-sfc</name><vnf><name>x</name>'
+        "<template>nope</template></vnf></chain></chains></config></edit-config>"
+    )
+    path = reply.find(f".//{{{NS}}}error-path")
+    assert path.text.startswith("/micronf-sfc:chains/")
+    assert path.nsmap["micronf-sfc"] == SFC  # the prefix resolves in the reply itself
