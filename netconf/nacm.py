@@ -125,6 +125,27 @@ class Nacm:
             return self._decide(False, exec_=True)
         return self._decide(self._cfg.get("exec-default", "permit") == "permit", exec_=True)
 
+    def may_notify(self, user: str, external: tuple[str, ...], module: str, name: str) -> bool:
+        """RFC 8341 section 3.4.6: may *user* receive notification *module:name*?"""
+        if not self.enabled:
+            return True
+        for rule in self._rules(self.groups(user, external)):
+            if not self._module_match(rule, module) or not self._ops_match(rule, Access.read):
+                continue
+            if "path" in rule or "rpc-name" in rule:
+                continue
+            wanted = rule.get("notification-name")
+            if wanted is not None and wanted not in ("*", name):
+                continue
+            permit = rule["action"] == "permit"
+            break
+        else:
+            mark = self._marked(f"/{module}:{name}")
+            permit = mark != "all" and self._cfg.get("read-default", "permit") == "permit"
+        if not permit:
+            self.counters.denied_notifications += 1
+        return bool(permit)
+
     def _decide(self, permit: bool, *, exec_: bool = False, write: bool = False) -> bool:
         if not permit:
             if exec_:

@@ -20,6 +20,9 @@ NACM = f"""
     <rule><name>no-dry-run</name><module-name>micronf-sfc</module-name>
       <rpc-name>dry-run</rpc-name><access-operations>exec</access-operations>
       <action>deny</action></rule>
+    <rule><name>no-change-events</name><module-name>ietf-netconf-notifications</module-name>
+      <notification-name>netconf-config-change</notification-name>
+      <access-operations>read</access-operations><action>deny</action></rule>
   </rule-list>
 </nacm>"""
 
@@ -126,3 +129,29 @@ def test_nacm_itself_is_default_deny_all(ctl: ControllerServer) -> None:
         assert err["error-tag"] == "access-denied"
     finally:
         s.close()
+
+
+def test_notifications_are_filtered_per_subscriber(ctl: ControllerServer) -> None:
+    notif = "urn:ietf:params:xml:ns:netconf:notification:1.0"
+    bob, carol = session(ctl, "bob"), session(ctl, "carol")
+    admin = session(ctl, "admin")
+    try:
+        for s in (bob, carol):
+            assert is_ok(s.rpc(f'<create-subscription xmlns="{notif}"/>'))
+        assert is_ok(
+            admin.rpc(
+                edit(
+                    "running",
+                    "<chain><name>paper-sfc</name><description>event</description></chain>",
+                )
+            )
+        )
+        note = carol.read()  # no rule for carol: read-default permits the event
+        assert note.tag == f"{{{notif}}}notification"
+        # bob's group denies it. Had it been sent, it would have been written to
+        # bob's channel before admin's reply: bob's next message is his own reply.
+        reply = bob.rpc("<get-config><source><running/></source></get-config>")
+        assert reply.tag == "{urn:ietf:params:xml:ns:netconf:base:1.0}rpc-reply"
+    finally:
+        for s in (bob, carol, admin):
+            s.close()

@@ -191,7 +191,7 @@ def test_every_advertised_module_has_its_schema(ctl: ControllerServer) -> None:
 
 def test_error_path_prefixes_are_declared(raw: RawSession) -> None:
     reply = raw.rpc(
-        f'<edit-config><target><candidate/></target><test-option>test-only</test-option><config>'
+        f"<edit-config><target><candidate/></target><test-option>test-only</test-option><config>"
         f'<chains xmlns="{SFC}"><chain><name>paper-sfc</name><vnf><name>x</name>'
         "<template>nope</template></vnf></chain></chains></config></edit-config>"
     )

@@ -32,9 +32,16 @@ class Notifier:
         self.ctl = ctl
 
     def send(self, payload: nx.Element) -> None:
+        ns, name = nx.split(payload.tag)
+        module = self.ctl.schema.namespace_modules.get(ns, "")
         for session in self.ctl.sessions():
             if not session.subscribed:
                 continue
+            engine = session.nacm()
+            if engine is not None and not engine.may_notify(
+                session.username, session.user.groups, module, name
+            ):
+                continue  # RFC 8341 3.4.6: dropped for this subscriber only
             if session.subscription is not None:
                 kept = subtree([payload], session.subscription, lambda _el: False)
                 if not kept:
