@@ -24,6 +24,7 @@ from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
 from . import controller as controller_cmd
 from . import revisions
+from .dataplane import app as dataplane_app
 from . import user as user_cmd
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
@@ -51,6 +52,9 @@ class Format(StrEnum):
     tosca = "tosca"
     xml = "xml"
     json = "json"
+
+
+app.add_typer(dataplane_app, name="dataplane")
 
 
 def _version(value: bool) -> None:

@@ -68,6 +68,8 @@ class UnfDescriptor:
     cost: int
     parameters: Mapping[str, ParameterSpec]
     description: str = ""
+    can_scale: bool = False
+    counters: tuple[str, ...] = ()
 
     @classmethod
     def from_yang(cls, d: Mapping[str, Any]) -> UnfDescriptor:
@@ -82,6 +84,8 @@ class UnfDescriptor:
             cost=int(d["cost"]),
             parameters={p["name"]: ParameterSpec.from_yang(p) for p in d.get("parameter", [])},
             description=d.get("description", ""),
+            can_scale=bool(d.get("can-scale", False)),
+            counters=tuple(d.get("counter", [])),
         )
 
     @property

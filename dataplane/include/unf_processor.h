@@ -7,7 +7,8 @@
  * built-in catalog (yang/catalog/builtin.json is generated from it).
  *
  * A processor only decides: for each packet of a batch it writes a result
- * (a label index into descriptor->labels, or UNF_RESULT_DROP).  The runtime
+ * (a label index into descriptor->labels, or into the instance's
+ * dynamic_labels, or UNF_RESULT_DROP).  The runtime
  * moves the packet to the egress port mapped to that label, or frees it.
  * A processor never knows which port it is attached to.
  */
@@ -38,6 +39,7 @@ struct unf_param_desc {
 	const char *const *dflt;   /* NULL-terminated default values, or NULL */
 	const char *const *allowed;/* NULL-terminated allowed values (enumeration), or NULL */
 	const char *help;
+	bool mandatory;            /* every use must set it (appended: older initialisers stay valid) */
 };
 
 /* Parameter values given to init: name -> values, as in the YANG data. */
@@ -79,10 +81,26 @@ struct unf_descriptor {
 	void (*fini)(void *state);
 	/* Decide every packet of the batch: results[i] = label index or UNF_RESULT_DROP.
 	 * prefetch: distance in packets to prefetch ahead (0 = off); use
-	 * unf_prefetch_ahead() at the top of the per-packet loop. */
+	 * unf_prefetch_ahead() (dataplane/processors/unf_pkt.h) at the top of the
+	 * per-packet loop. */
 	void (*process_batch)(void *state, const struct unf_config *cfg, struct rte_mbuf **pkts,
 			      uint16_t n, uint8_t *results, uint16_t prefetch);
+
+	/* Optional (NULL for most processors), both called after init.
+	 * dynamic_labels: for a processor whose results index a configured list
+	 * instead of `labels` (RxService: one output per classifier entry, named
+	 * by its chain tag); writes at most max names (pointers into state) and
+	 * returns how many results the instance can emit.
+	 * dynamic_counters: names of the counters that follow the n_counters
+	 * static ones in cfg->counters and depend on parameters (CountUrl: one
+	 * per URL pattern); returns how many (n_counters + that <= UNF_MAX_COUNTERS). */
+	unsigned (*dynamic_labels)(const void *state, const char **names, unsigned max);
+	unsigned (*dynamic_counters)(const void *state, const char **names, unsigned max);
 };
+
+/* The mbuf dynamic field holding the chain tag (uint16_t at offset 0) that
+ * RxService sets and the runtime's egress map reads; registered by the runtime. */
+#define UNF_META_DYNFIELD_NAME "micronf_dynfield"
 
 /* The registry (dataplane/processors/registry.c). */
 extern const struct unf_descriptor *const unf_registry[];

@@ -1,0 +1,233 @@
+"""``micronf dataplane run``: run one agent graph on packet traces, without a
+controller.
+
+The command validates the desired graph with libyang, checks it against this
+machine (:func:`micronf.agent.deployer.plan`), starts a DPDK primary in this
+process, replays each ``--rx`` pcap into its port through ``net_pcap``, writes
+what leaves each ``--tx`` port, and ends with one row per uNF instance (in,
+out, dropped, cycles per packet) and the mbuf pool's occupancy. Every
+failure a user can cause is one line and exit status 1; the runtime's
+hugepage files are removed whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from micronf.agent.deployer import DeployError, Deployment, PortBinding, plan
+from micronf.dataplane import DataplaneError, Runtime
+from micronf.dataplane.pcap import count_packets
+from micronf.yang import Problem, ValidationFailed
+from micronf.yang.locate import line_of
+
+from .intake import UsageError, load_file, preflight
+
+app = typer.Typer(
+    help="Run uNF graphs on the DPDK data plane of this machine.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+_WIDTH = None if sys.stdout.isatty() else 200
+out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
+
+
+def _fail(problem: Problem, source: str, text: bytes | None = None, fmt: str = "json") -> NoReturn:
+    line = line_of(text, fmt, problem.path) if text is not None and problem.path else None
+    err.print(f"[red]✗[/] {escape(problem.located(source, line).format())}")
+    raise typer.Exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _bindings(rx: list[str], tx: list[str]) -> list[PortBinding]:
+    ports: dict[str, dict[str, Path]] = {}
+    for opt, values in (("rx", rx), ("tx", tx)):
+        for v in values:
+            name, sep, path = v.partition("=")
+            if not sep or not name or not path:
+                raise UsageError(f"--{opt} takes PORT=FILE, not {v!r}")
+            if opt in ports.setdefault(name, {}):
+                raise UsageError(f"--{opt} {name} given twice")
+            ports[name][opt] = Path(path)
+    return [PortBinding(n, p.get("rx"), p.get("tx")) for n, p in sorted(ports.items())]
+
+
+@app.command()
+def run(
+    desired: Annotated[
+        Path, typer.Argument(help="Desired graph in micronf-agent form (JSON or XML).")
+    ],
+    rx: Annotated[
+        list[str] | None,
+        typer.Option("--rx", metavar="PORT=IN.pcap", help="Replay a pcap into a port."),
+    ] = None,
+    tx: Annotated[
+        list[str] | None,
+        typer.Option("--tx", metavar="PORT=OUT.pcap", help="Write what leaves a port."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Give up after this many seconds.")
+    ] = 60.0,
+    mbufs: Annotated[int, typer.Option("--mbufs", min=1023, help="Mbufs in the pool.")] = 8191,
+    idle_sleep_us: Annotated[
+        int,
+        typer.Option(
+            "--idle-sleep-us",
+            min=0,
+            max=10000,
+            help="Idle uNFs sleep this long after 256 empty polls (0: poll, as in the paper).",
+        ),
+    ] = 50,
+) -> None:
+    """Run DESIRED on traces: --rx replays pcaps into ports, --tx records ports.
+
+    Exit status: 0 when every packet went through, 1 on a bad graph or a failed
+    run, 2 on a usage error.
+    """
+    source = str(desired)
+    try:
+        fmt = preflight(desired)
+        bindings = _bindings(rx or [], tx or [])
+    except UsageError as exc:
+        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
+        raise typer.Exit(2) from None
+    try:
+        validated = load_file(desired, fmt)
+    except ValidationFailed as failed:
+        _fail(failed.problems[0], source)
+    totals: dict[str, int] = {}
+    for b in bindings:
+        if b.rx_pcap is not None:
+            try:
+                totals[b.name] = count_packets(b.rx_pcap)
+            except DataplaneError as exc:
+                _fail(Problem(str(exc), app_tag="micronf-bad-trace"), f"--rx {b.name}")
+        if b.tx_pcap is not None and not b.tx_pcap.parent.is_dir():
+            _fail(
+                Problem(f"{b.tx_pcap}: no such directory", app_tag="micronf-bad-trace"),
+                f"--tx {b.name}",
+            )
+    try:
+        the_plan = plan(
+            validated.data, bindings, idle_sleep_us=idle_sleep_us, deadline_s=timeout + 30
+        )
+    except DeployError as exc:
+        _fail(exc.problem, source, desired.read_bytes(), fmt)
+
+    runtime = Runtime(mbufs=mbufs)
+    deployment = Deployment(runtime, the_plan)
+    complete = False
+    failure: str | None = None
+    # SIGTERM unwinds like Ctrl-C, so that the finally below frees DPDK.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        runtime.start()
+        deployment.start()
+        if as_json or not err.is_terminal:
+            complete = deployment.run_trace(totals, timeout=timeout)
+        else:
+            with Progress(
+                TextColumn("replaying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("packets"),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("rx", total=sum(totals.values()))
+                complete = deployment.run_trace(
+                    totals,
+                    timeout=timeout,
+                    progress=lambda got, want: bar.update(task, completed=got),
+                )
+        dead = deployment.failed()
+        if dead:
+            f = dead[0]
+            failure = (
+                f"uNF {f.unf}[{f.index}] failed (exit status {f.process.process.returncode}); "
+                f"{f.process.reclaimed} mbufs reclaimed, {f.process.lost} lost"
+            )
+        elif not complete:
+            failure = f"the run did not complete within {timeout:g} s"
+        deployment.stop()
+        rows = deployment.rows()  # after the stop: final counters and exit status
+        pool = runtime.mempool()
+    except DataplaneError as exc:
+        runtime.stop()
+        _fail(Problem(str(exc), app_tag="micronf-dataplane"), source)
+    except KeyboardInterrupt:
+        runtime.stop()
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    finally:
+        runtime.stop()
+
+    report: dict[str, Any] = {
+        "desired": source,
+        "generation": the_plan.generation,
+        "complete": failure is None,
+        "ports": {
+            b.name: {
+                **({"rx-pcap": str(b.rx_pcap), "packets": totals[b.name]} if b.rx_pcap else {}),
+                **({"tx-pcap": str(b.tx_pcap)} if b.tx_pcap else {}),
+            }
+            for b in bindings
+        },
+        "unfs": rows,
+        "mempool": {"size": pool.size, "in-use": pool.in_use},
+    }
+    if failure:
+        report["error"] = failure
+    if as_json:
+        out.print_json(json.dumps(report))
+    else:
+        _print_table(report)
+    if failure:
+        _fail(Problem(failure, app_tag="micronf-run-failed"), source)
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    table = Table(title=f"{report['desired']} (generation {report['generation']})")
+    for col, just in (
+        ("uNF", "left"),
+        ("class", "left"),
+        ("core", "right"),
+        ("in", "right"),
+        ("out", "right"),
+        ("dropped", "right"),
+        ("cycles/pkt", "right"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in report["unfs"]:
+        table.add_row(
+            f"{r['unf']}[{r['instance']}]",
+            r["class"],
+            str(r["core"]),
+            str(r["in"]),
+            str(r["out"]),
+            str(r["dropped"]),
+            f"{r['cycles-per-packet']:.0f}",
+        )
+    out.print(table)
+    pool = report["mempool"]
+    out.print(f"mempool: {pool['in-use']} of {pool['size']} mbufs in use after the run")
+    for name, p in report["ports"].items():
+        if "tx-pcap" in p:
+            out.print(f"{name}: written to {p['tx-pcap']}")
