@@ -24,8 +24,8 @@ from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
 from . import controller as controller_cmd
 from . import revisions
-from .dataplane import app as dataplane_app
 from . import user as user_cmd
+from .dataplane import app as dataplane_app
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 app = typer.Typer(
