@@ -23,6 +23,7 @@ from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
 from . import controller as controller_cmd
+from . import dry_run as dry_run_command
 from . import revisions
 from . import user as user_cmd
 from .dataplane import app as dataplane_app
@@ -150,11 +151,19 @@ def validate(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Refuse inputs larger than this.")
     ] = 4 * 1024 * 1024,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Also compile, place and plan (as micronf dry-run)."),
+    ] = False,
 ) -> None:
     """Validate intent files against the micronf YANG models; changes nothing.
 
     Exit status: 0 if every file is valid, 1 if any is invalid, 2 on a usage error.
     """
+    if dry_run:
+        dry_run_command.run(
+            files, fmt=fmt.value if fmt else None, as_json=as_json, max_bytes=max_bytes
+        )
     # Usage errors first, before any file is validated or anything printed
     # (typer's own checks of path arguments do not know "-", so none are asked).
     if sum(1 for path in files if is_stdin(path)) > 1:
@@ -206,6 +215,7 @@ def validate(
 
 app.command("controller")(controller_cmd.controller)  # NETCONF northbound daemon
 app.add_typer(user_cmd.app, name="user")  # NETCONF users of the controller
+dry_run_command.register(app)
 revisions.register(app)
 
 

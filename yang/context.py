@@ -22,7 +22,13 @@ from _libyang import ffi, lib
 from .errors import Problem
 
 #: Modules micronf implements, in load order.
-MODULES = ("micronf-types", "micronf-catalog", "micronf-sfc", "micronf-agent")
+MODULES = (
+    "micronf-types",
+    "micronf-catalog",
+    "micronf-graph",
+    "micronf-sfc",
+    "micronf-agent",
+)
 #: IETF modules the NETCONF server needs in the same context: ``nc:operation``
 #: annotations of edit-config, NACM rules kept in the running configuration,
 #: with-defaults' ``wd:default`` annotation, and the state and notifications
