@@ -2,7 +2,7 @@
 
 The same path as any OSS client takes, with ncclient: lock the candidate,
 start it from running, replace micronf's intent in it (``chains`` and the
-user ``catalog``; NACM rules and anything else in running stay), let the
+user ``catalog``, ``agents``; NACM rules and anything else in running stay), let the
 server validate it, show the difference from running, commit (confirmed
 with a ``persist`` token when a confirm timeout is given, so that the
 commit outlives this command), unlock, and print the new revision.
@@ -31,7 +31,7 @@ SFC_NS = "urn:micronf:yang:micronf-sfc"
 CATALOG_NS = "urn:micronf:yang:micronf-catalog"
 CTL_NS = "urn:micronf:yang:micronf-controller"
 #: The containers `apply` replaces: micronf's intent, nothing else of running.
-INTENT = ((SFC_NS, "chains"), (CATALOG_NS, "catalog"))
+INTENT = ((SFC_NS, "agents"), (SFC_NS, "chains"), (CATALOG_NS, "catalog"))
 
 
 class RemoteError(Exception):

@@ -129,6 +129,10 @@ def test_dry_run_validates_only(ctl: ControllerServer) -> None:
     try:
         reply = s.rpc(f'<dry-run xmlns="{SFC}"><config>{CHAIN}</config></dry-run>')
         assert reply.findtext(f"{{{SFC}}}valid") == "true"
+        actions = reply.findall(f"{{{SFC}}}action")
+        assert actions and {a.findtext(f"{{{SFC}}}operation") for a in actions} == {"create"}
+        assert any(a.findtext(f"{{{SFC}}}target").startswith("deploy ") for a in actions)
+        assert {a.findtext(f"{{{SFC}}}agent") for a in actions} == {"server-a"}
         broken = CHAIN.replace("<template>edge-firewall</template>", "<template>nope</template>")
         reply = s.rpc(f'<dry-run xmlns="{SFC}"><config>{broken}</config></dry-run>')
         assert reply.findtext(f"{{{SFC}}}valid") == "false"

@@ -32,6 +32,14 @@ def ctl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControllerServer]:
         + example_chain_xml("second").split(f'<chains xmlns="{SFC}">', 1)[1]
     )
     m.edit_config(target="running", config=f"<config>{both}</config>")
+    # core-frequency given explicitly with its default value (2000), for with-defaults
+    m.edit_config(
+        target="running",
+        config=(
+            f'<config><agents xmlns="{SFC}"><agent><name>server-a</name>'
+            "<core-frequency>2000</core-frequency></agent></agents></config>"
+        ),
+    )
     m.close_session()
     yield c
     c.stop()
@@ -56,8 +64,8 @@ def test_subtree_filter_selects_and_keeps_keys(raw: RawSession) -> None:
         "</filter></get-config>"
     )
     assert strip_ws(etree.tostring(data(reply)[0]).decode()) == (
-        f'<chains xmlns="{SFC}"><chain><name>second</name><egress><port>port1</port>'
-        "</egress></chain></chains>"
+        f'<chains xmlns="{SFC}"><chain><name>second</name><egress><agent>server-a</agent>'
+        "<port>port1</port></egress></chain></chains>"
     )
 
 
@@ -121,7 +129,7 @@ def test_get_shows_catalog_library_and_sessions(raw: RawSession) -> None:
     assert int(d["intent"].findtext("{urn:micronf:yang:micronf-controller}revision")) >= 1
     # get-config never shows the built-in catalog: it is not the user's configuration
     reply = raw.rpc("<get-config><source><running/></source></get-config>")
-    assert [el.tag.split("}")[1] for el in data(reply)] == ["chains"]
+    assert [el.tag.split("}")[1] for el in data(reply)] == ["agents", "chains"]
 
 
 @pytest.mark.parametrize(
@@ -134,13 +142,13 @@ def test_get_shows_catalog_library_and_sessions(raw: RawSession) -> None:
     ],
 )
 def test_with_defaults(raw: RawSession, mode: str, port_shown: bool, tagged: bool) -> None:
-    # egress/port is given as port1 in the example, which is also its default value
+    # core-frequency is given as 2000, which is also its default value
     reply = raw.rpc(
         f'<get-config><source><running/></source><with-defaults xmlns="{WD}">{mode}'
-        f'</with-defaults><filter><chains xmlns="{SFC}"><chain><name>paper-sfc</name>'
-        "<egress/></chain></chains></filter></get-config>"
+        f'</with-defaults><filter><agents xmlns="{SFC}"><agent><name>server-a</name>'
+        "<core-frequency/></agent></agents></filter></get-config>"
     )
-    port = data(reply).find(f".//{{{SFC}}}egress/{{{SFC}}}port")
+    port = data(reply).find(f".//{{{SFC}}}agent/{{{SFC}}}core-frequency")
     assert (port is not None) == port_shown
     if port is not None:
         assert (port.get(f"{{{WD}}}default") == "true") == tagged
