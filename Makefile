@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HUGEPAGES ?= 512
 
 APT_PACKAGES := libdpdk-dev dpdk dpdk-dev libyang2-dev libyang2-tools libhyperscan-dev \
-	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev postgresql
+	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev postgresql openssh-client
 
 # The data plane's cffi extension: rebuilt when a C file, header or cdef changes.
 DP_EXT := dataplane/_unf.abi3.so
@@ -116,6 +116,7 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/sfc_savings.py
+	$(BIN)/python bench/netconf_load.py
 
 fuzz-compiler: venv  ## long property-test run of the compiler (MICRONF_FUZZ_EXAMPLES, 1500)
 	MICRONF_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q tests/test_compiler_equivalence.py

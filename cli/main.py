@@ -19,8 +19,10 @@ from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
 from micronf.yang.budgets import BUDGETS, parse_setting
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
+from . import controller as controller_cmd
 from . import dry_run as dry_run_command
 from . import revisions
+from . import user as user_cmd
 from .dataplane import app as dataplane_app
 from .intake import UsageError, inputs_of, load_input
 from .output import (
@@ -242,6 +244,8 @@ def validate(
     raise typer.Exit(EXIT_INVALID if any_invalid else EXIT_OK)
 
 
+app.command("controller")(controller_cmd.controller)  # NETCONF northbound daemon
+app.add_typer(user_cmd.app, name="user")  # NETCONF users of the controller
 dry_run_command.register(app)
 revisions.register(app)
 
