@@ -25,7 +25,7 @@ from micronf.netconf import xml as nx
 from micronf.yang import DataTree, Problem, ValidationFailed, Validator
 from micronf.yang.inputs import limit_of, read_regular_file
 
-from .intake import format_of
+from .intake import preflight
 
 SFC_NS = "urn:micronf:yang:micronf-sfc"
 CATALOG_NS = "urn:micronf:yang:micronf-catalog"
@@ -52,7 +52,7 @@ def intent_tree(validator: Validator, files: list[Path]) -> DataTree:
     """The user's intent of *files*, merged, validated locally (problems located)."""
     tree = validator.empty()
     for path in files:
-        kind = format_of(path)
+        kind = preflight(path)
         try:
             if kind == "tosca":
                 from micronf.tosca import load_tosca
