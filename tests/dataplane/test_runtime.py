@@ -454,3 +454,30 @@ def test_unf_failed_when_worker_cannot_start(runtime: Runtime) -> None:
         runtime.start_unf(
             spec("w", "TestMacSwap", Ingress.from_ring("w-in"), (Egress.to_ring("o", "gone"),))
         )
+
+
+def test_any_ethdev_net_ring_between_two_unfs(runtime: Runtime) -> None:
+    """A net_ring device loops what is sent on it back to its Rx queue: one uNF
+    transmits on the port, another receives from it (both secondaries)."""
+    rings(runtime, "n-in", "n-out")
+    port = runtime.add_port("net_ring_t0")
+    try:
+        runtime.start_unf(
+            spec("send", "TestMacSwap", Ingress.from_ring("n-in"), (Egress.to_port("o", port),))
+        )
+        recv = runtime.start_unf(
+            spec(
+                "recv",
+                "TestMacSwap",
+                Ingress.from_port(port),
+                (Egress.to_ring("o", "n-out"),),
+                cpu=0,
+            )
+        )
+        runtime.inject("n-in", [frame(i) for i in range(200)])
+        wait_for(lambda: runtime.counters(recv).tx == 200, "200 packets through net_ring")
+        assert [seq_of(p) for p, _ in runtime.drain("n-out")] == list(range(200))
+    finally:
+        for unf in list(runtime.unfs.values()):
+            runtime.stop_unf(unf)
+        runtime.remove_port("net_ring_t0")
