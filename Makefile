@@ -21,7 +21,7 @@ YANG_DIR  := yang/modules
 OUR_YANG  := $(wildcard $(YANG_DIR)/micronf-*.yang)
 IETF_YANG := $(wildcard $(YANG_DIR)/ietf/*.yang)
 
-.PHONY: help setup apt venv hugepages demo test lint docs bench clean
+.PHONY: help setup apt venv hugepages demo test lint docs bench clean fuzz-compiler
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,8 @@ demo: setup  ## validate the examples, store them as revisions, show history and
 	@mkdir -p build
 	$(BIN)/micronf dataplane run examples/agent/desired-server-a.json \
 		--rx port0=examples/traces/http-sqli.pcap --tx port1=build/demo-out.pcap
+	@echo ">> dry-run the paper's SFC: compiled graph, savings, placement, actions; picture"
+	$(BIN)/micronf dry-run examples/paper-sfc.yaml --graph build/paper-sfc.svg
 
 lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	@# The C of the data plane, without the two warnings the cffi glue needs turned off.
@@ -98,7 +100,7 @@ lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 docs: venv  ## regenerate the YANG trees in docs/yang/
 	@mkdir -p docs/yang
 	@for m in $(OUR_YANG); do n=$$(basename $$m .yang); \
-		$(BIN)/pyang -f tree -p $(YANG_DIR) -p $(YANG_DIR)/ietf $$m > docs/yang/$$n.tree; \
+		$(BIN)/pyang -f tree --tree-print-groupings -p $(YANG_DIR) -p $(YANG_DIR)/ietf $$m > docs/yang/$$n.tree; \
 		echo "docs/yang/$$n.tree"; done
 
 test: setup lint  ## set up, lint and run the whole test suite
@@ -110,6 +112,12 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/fig10_pipeline_vs_rtc.py
 	$(BIN)/python bench/processor_cycles.py
+	$(BIN)/python bench/store.py
+	$(BIN)/python bench/compile.py
+	$(BIN)/python bench/sfc_savings.py
+
+fuzz-compiler: venv  ## long property-test run of the compiler (MICRONF_FUZZ_EXAMPLES, 1500)
+	MICRONF_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q tests/test_compiler_equivalence.py
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -139,7 +139,17 @@ def make_intent(n_chains: int, seed: int = 7) -> dict[str, Any]:
         if rng.random() < 0.5:
             chain["placement"] = {"expected-rate": f"{rng.randint(1, 400) / 10:.1f}"}
         chains.append(chain)
-    return {"micronf-sfc:chains": {"chain": chains}}
+    # Chains name the ports of a registered agent (leafrefs into the registry).
+    agents = {
+        "agent": [
+            {
+                "name": "server-a",
+                "numa-node": [{"id": 0, "core": [1, 2, 3]}],
+                "port": [{"name": f"port{k}"} for k in range(4)],
+            }
+        ]
+    }
+    return {"micronf-sfc:agents": agents, "micronf-sfc:chains": {"chain": chains}}
 
 
 def break_intent(intent: dict[str, Any]) -> dict[str, Any]:

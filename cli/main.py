@@ -22,6 +22,7 @@ from rich.tree import Tree
 from micronf.models import Chain, Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed
 
+from . import dry_run as dry_run_command
 from . import revisions
 from .dataplane import app as dataplane_app
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
@@ -148,11 +149,19 @@ def validate(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Refuse inputs larger than this.")
     ] = 4 * 1024 * 1024,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Also compile, place and plan (as micronf dry-run)."),
+    ] = False,
 ) -> None:
     """Validate intent files against the micronf YANG models; changes nothing.
 
     Exit status: 0 if every file is valid, 1 if any is invalid, 2 on a usage error.
     """
+    if dry_run:
+        dry_run_command.run(
+            files, fmt=fmt.value if fmt else None, as_json=as_json, max_bytes=max_bytes
+        )
     # Usage errors first, before any file is validated or anything printed
     # (typer's own checks of path arguments do not know "-", so none are asked).
     if sum(1 for path in files if is_stdin(path)) > 1:
@@ -202,6 +211,7 @@ def validate(
     raise typer.Exit(1 if any_invalid else 0)
 
 
+dry_run_command.register(app)
 revisions.register(app)
 
 

@@ -2,9 +2,20 @@
 
 from .catalog import Access, Catalog, Link, ParameterSpec, TemplateNode, UnfDescriptor, VnfTemplate
 from .chain import Chain, ExpandedGraph, ExpandedUnf, Intent, Match, VnfInstance
+from .graph import EdgeKind, GraphEdge, GraphNode, Origin, UnfGraph
+from .placement import Agent, Pin, PlacementIntent, Port
 
 __all__ = [
     "Access",
+    "Agent",
+    "EdgeKind",
+    "GraphEdge",
+    "GraphNode",
+    "Origin",
+    "Pin",
+    "PlacementIntent",
+    "Port",
+    "UnfGraph",
     "Catalog",
     "Chain",
     "ExpandedGraph",

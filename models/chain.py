@@ -11,12 +11,16 @@ here: removing redundant uNFs is the compiler's job. The expansion is what
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from micronf.yang import ValidatedIntent
 
 from .catalog import Catalog, Link, UnfDescriptor, parameter_values
+from .placement import Agent, PlacementIntent
+
+#: Compiler passes a chain (or the whole intent) can switch off.
+PASS_SWITCHES = ("dedup", "parallelize", "consolidate")
 
 
 @dataclass(frozen=True)
@@ -80,17 +84,22 @@ class Chain:
     vnfs: Mapping[str, VnfInstance]
     links: tuple[Link, ...]
     ingress_vnf: str
-    ingress_port: str
+    ingress_port: str  # "" when the chain names no port yet
     egress_port: str
     match: Match
     expected_rate: float | None
     allowed_agents: tuple[str, ...]
+    ingress_agent: str | None = None
+    egress_agent: str | None = None
+    placement: PlacementIntent = PlacementIntent()
+    passes: Mapping[str, bool] = field(default_factory=dict)
 
     @classmethod
     def from_yang(cls, d: Mapping[str, Any]) -> Chain:
         ingress = d.get("ingress", {})
         placement = d.get("placement", {})
         rate = placement.get("expected-rate")
+        compiler = d.get("compiler", {})
         return cls(
             name=d["name"],
             description=d.get("description", ""),
@@ -110,11 +119,15 @@ class Chain:
                 Link(lk["from"], lk["to"], tuple(lk.get("label", []))) for lk in d.get("link", [])
             ),
             ingress_vnf=ingress["vnf"],
-            ingress_port=ingress.get("port", "port0"),
-            egress_port=d.get("egress", {}).get("port", "port1"),
+            ingress_port=ingress.get("port", ""),
+            egress_port=d.get("egress", {}).get("port", ""),
             match=Match(_flatten_match(ingress.get("match", {}))),
             expected_rate=float(rate) if rate is not None else None,
             allowed_agents=tuple(placement.get("allowed-agent", [])),
+            ingress_agent=ingress.get("agent"),
+            egress_agent=d.get("egress", {}).get("agent"),
+            placement=PlacementIntent.from_yang(placement),
+            passes={p: bool(compiler[p]) for p in PASS_SWITCHES if p in compiler},
         )
 
     def vnf_order(self) -> list[str]:
@@ -170,7 +183,7 @@ class Chain:
             (x, self.egress_port) for x in chain_exits
         ]:
             unf = unfs[uid]
-            if "port" in unf.descriptor.parameters:
+            if port and "port" in unf.descriptor.parameters:
                 unfs[uid] = replace(unf, parameters={**unf.parameters, "port": (port,)})
         return ExpandedGraph(unfs=unfs, links=tuple(links), entry=entry, exits=chain_exits)
 
@@ -181,10 +194,26 @@ class Intent:
 
     catalog: Catalog
     chains: Mapping[str, Chain]
+    agents: Mapping[str, Agent] = field(default_factory=dict)
+    passes: Mapping[str, bool] = field(default_factory=dict)
 
     @classmethod
     def from_validated(cls, v: ValidatedIntent) -> Intent:
+        return cls.from_data(v.data)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Intent:
+        """From RFC 7951 JSON of a validated datastore (defaults filled in)."""
+        chains = data.get("micronf-sfc:chains", {})
+        compiler = chains.get("compiler", {})
         return cls(
-            catalog=Catalog.from_yang(v.catalog),
-            chains={c["name"]: Chain.from_yang(c) for c in v.chains},
+            catalog=Catalog.from_yang(data.get("micronf-catalog:catalog", {})),
+            chains={c["name"]: Chain.from_yang(c) for c in chains.get("chain", [])},
+            agents={
+                a["name"]: Agent.from_yang(a)
+                for a in sorted(
+                    data.get("micronf-sfc:agents", {}).get("agent", []), key=lambda a: a["name"]
+                )
+            },
+            passes={p: bool(compiler[p]) for p in PASS_SWITCHES if p in compiler},
         )

@@ -98,6 +98,7 @@ def test_exits_no_chain_link_takes_leave_by_the_egress() -> None:
                 }
             ]
         },
+        "micronf-sfc:agents": {"agent": [{"name": "a", "port": [{"name": "out9"}]}]},
         "micronf-sfc:chains": {
             "chain": [
                 {

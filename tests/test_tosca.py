@@ -125,9 +125,9 @@ def test_plain_nfv_types_use_id_as_template() -> None:
         "ingress": {"vnf": "VNF1"},
     }
     intent = load_tosca(DATA / "plain-nfv-types.yaml")
-    # defaults come from YANG, not from the translator
-    assert intent.chains[0]["ingress"]["port"] == "port0"
-    assert intent.chains[0]["egress"]["port"] == "port1"
+    # no magic port defaults: a chain names a registered agent's ports or none
+    assert "port" not in intent.chains[0]["ingress"]
+    assert "port" not in intent.chains[0].get("egress", {})
 
 
 def test_udp_criteria_labels_placement_and_two_paths() -> None:
@@ -392,7 +392,7 @@ def test_plain_nfv_vnffg_without_micronf_import_translates() -> None:
         "ingress": {"vnf": "VNF1"},
     }
     (validated,) = load_tosca(path).chains
-    assert validated["ingress"] == {"vnf": "VNF1", "port": "port0"}
+    assert validated["ingress"] == {"vnf": "VNF1"}
 
 
 def test_nfv_sample_with_vdu_cp_vl_is_refused_naming_each_construct() -> None:

@@ -10,6 +10,8 @@ FP_TYPE = "tosca.nodes.nfv.FP"
 MICRONF_FP_TYPE = "micronf.nodes.FP"
 VNFFG_TYPE = "tosca.groups.nfv.VNFFG"
 MICRONF_VNFFG_TYPE = "micronf.groups.VNFFG"
+#: A server of the agents registry (chains' ports refer to its ports).
+AGENT_TYPE = "micronf.nodes.Agent"
 
 #: NFV profile node types micronf has no equivalent for, and why.
 UNSUPPORTED_NODE_TYPES: dict[str, str] = {

@@ -41,6 +41,7 @@ from micronf.yang.inputs import limit_of, read_regular_file
 
 from . import criteria, imports, parser, shape, source
 from .nfv import (
+    AGENT_TYPE,
     FP_TYPE,
     MICRONF_FP_TYPE,
     MICRONF_VNF_TYPE,
@@ -185,6 +186,8 @@ def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
             kinds[name] = "vnf"
         elif _is_a(names, FP_TYPE):
             kinds[name] = "fp"
+        elif _is_a(names, AGENT_TYPE):
+            kinds[name] = "agent"
         else:
             reason = next((r for t, r in UNSUPPORTED_NODE_TYPES.items() if _is_a(names, t)), None)
             if reason is None:
@@ -383,8 +386,15 @@ def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
             ingress["port"] = str(gprops["ingress_port"])
         if ingress:
             chain["ingress"] = {k: ingress[k] for k in ("vnf", "port", "match") if k in ingress}
-        if gprops.get("egress_port") is not None:
-            chain["egress"] = {"port": str(gprops["egress_port"])}
+        if gprops.get("ingress_agent") is not None and "ingress" in chain:
+            chain["ingress"]["agent"] = str(gprops["ingress_agent"])
+        egress = {
+            key: str(gprops[prop])
+            for key, prop in (("agent", "egress_agent"), ("port", "egress_port"))
+            if gprops.get(prop) is not None
+        }
+        if egress:
+            chain["egress"] = egress
         placement: dict[str, Any] = {}
         try:
             if gprops.get("expected_rate") is not None:
@@ -398,9 +408,48 @@ def _translate(tosca: Any, source: str, lines: Lines) -> _Translation:
             chain["placement"] = placement
         chains.append(chain)
 
+    agents = []
+    for name, kind in kinds.items():
+        if kind != "agent":
+            continue
+        try:
+            agents.append(_agent(name, _properties(nodes[name])))
+        except (TypeError, ValueError, AttributeError) as exc:
+            fail(f"node {name!r}: {exc}", lines.nodes.get(name))
     if problems:
         raise ValidationFailed(problems)
-    return _Translation({"micronf-sfc:chains": {"chain": chains}}, lines, path_lines)
+    data: dict[str, Any] = {"micronf-sfc:chains": {"chain": chains}}
+    if agents:
+        data = {"micronf-sfc:agents": {"agent": agents}, **data}
+    return _Translation(data, lines, path_lines)
+
+
+def _agent(name: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """A micronf.nodes.Agent node as an entry of the agents registry."""
+    agent: dict[str, Any] = {"name": name}
+    if props.get("address") is not None:
+        agent["address"] = str(props["address"])
+    if props.get("core_frequency") is not None:
+        agent["core-frequency"] = int(props["core_frequency"])
+    numa = props.get("numa_nodes") or {}
+    if numa:
+        agent["numa-node"] = [
+            {"id": int(k), "core": [int(c) for c in (v or [])]} for k, v in numa.items()
+        ]
+    ports = []
+    for pname, pprops in (props.get("ports") or {}).items():
+        port: dict[str, Any] = {"name": str(pname)}
+        pprops = pprops or {}
+        if pprops.get("numa_node") is not None:
+            port["numa-node"] = int(pprops["numa_node"])
+        if pprops.get("mac_address") is not None:
+            port["mac-address"] = str(pprops["mac_address"])
+        ports.append(port)
+    if ports:
+        agent["port"] = ports
+    if props.get("tunnel_port") is not None:
+        agent["tunnel-port"] = str(props["tunnel_port"])
+    return agent
 
 
 # --------------------------------------------------------------------------- entry points

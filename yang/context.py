@@ -22,7 +22,13 @@ from _libyang import ffi, lib
 from .errors import Problem
 
 #: Modules micronf implements, in load order.
-MODULES = ("micronf-types", "micronf-catalog", "micronf-sfc", "micronf-agent")
+MODULES = (
+    "micronf-types",
+    "micronf-catalog",
+    "micronf-graph",
+    "micronf-sfc",
+    "micronf-agent",
+)
 
 _LOCATION = re.compile(
     r'^(?:Data|Schema) location "(?P<path>[^"]*)"(?:, line number (?P<line>\d+))?\.?$'
