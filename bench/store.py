@@ -134,6 +134,16 @@ def make_chains(n: int, seed: int, edits: dict[int, int] | None = None) -> dict[
     """The intent of *n* chains; *edits* maps a chain index to its edit count."""
     edits = edits or {}
     return {
+        # the agents registry the chains' ingress and egress ports refer to
+        "micronf-sfc:agents": {
+            "agent": [
+                {
+                    "name": "server-a",
+                    "numa-node": [{"id": 0, "core": [1, 2, 3]}],
+                    "port": [{"name": f"port{k}", "numa-node": 0} for k in range(4)],
+                }
+            ]
+        },
         "micronf-sfc:chains": {
             "chain": [
                 make_chain(i, random.Random(seed * 1_000_003 + i), edits.get(i, 0))
