@@ -41,7 +41,8 @@ def test_commit_and_read_back(store_url: str) -> None:
         assert same(r1.config, EXAMPLE)
         two = chains(2)
         r2 = store.commit(two, parent=1, author="bob", channel="cli", comment="two chains")
-        assert r2.parent == 1 and r2.summary == {"added": 2, "changed": 0, "removed": 1}
+        # removed: the example's chain and its agent
+        assert r2.parent == 1 and r2.summary == {"added": 2, "changed": 0, "removed": 2}
     with Store.open(store_url) as again:  # a new process's view: nothing cached
         head = again.head()
         assert head is not None and head.number == 2 and same(head.config, two)
@@ -139,7 +140,7 @@ def test_migrations_run_from_the_first_one_upward(store_url: str) -> None:
     with Store.open(store_url) as s:
         assert s.schema_revision() == "0002"
         r = s.commit(EXAMPLE, parent=None, author="a", channel="file")
-        assert r.summary == {"added": 1, "changed": 0, "removed": 0}
+        assert r.summary == {"added": 2, "changed": 0, "removed": 0}  # a chain and its agent
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001")
