@@ -108,6 +108,7 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/fig10_pipeline_vs_rtc.py
 	$(BIN)/python bench/processor_cycles.py
+	$(BIN)/python bench/store.py
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/sfc_savings.py
 

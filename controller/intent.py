@@ -4,7 +4,10 @@ This is the path every change takes (``micronf apply``, ``rollback``; NETCONF
 commits reuse :meth:`IntentService.commit_tree`): the new *full* intent is
 built, validated as a whole by the one validator, compared with the running
 revision, and only then written as one revision. An invalid result stores
-nothing.
+nothing. Beyond that one validation, a change costs its size: the running
+intent is taken from the store's cache as entries, only the changed entries
+are passed through libyang alone (to store them as libyang prints them) and
+diffed, and the store compares, digests and serialises only those.
 
 A file adds or replaces whole entries (chains, VNF templates, uNF
 descriptors) of the running intent; with ``replace=True`` the files are the
@@ -18,8 +21,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,6 +84,8 @@ class IntentService:
     def __init__(self, store: Store, validator: Validator) -> None:
         self.store = store
         self.validator = validator
+        # the last plan and the entries it was made of, for commit()
+        self._planned: tuple[Plan, document.Entries] | None = None
 
     # ---------------------------------------------------------------------- reading
 
@@ -143,9 +148,10 @@ class IntentService:
 
     def plan(self, files: Sequence[IntentFile], *, replace: bool = False) -> Plan:
         """Merge *files* over the running intent (or replace it), validate, diff."""
-        base, running = self.running()
+        base = self.store.head()
+        running = self._entries_of(base)
         keys = self.validator.list_keys()
-        entries: document.Entries = {} if replace else document.split(running, keys)
+        entries: document.Entries = {} if replace else dict(running)
         for f in files:
             for eid, value in document.split(f.data, keys).items():
                 op = f.operations.get(eid, "replace")
@@ -177,11 +183,15 @@ class IntentService:
                     entries[eid] = self._merge_entry(eid, entries[eid], value)
                 else:
                     entries[eid] = value
-        return self._plan_config(base, document.join(entries), files)
+        return self._plan_entries(base, running, entries, files)
 
     def plan_config(self, base: Revision | None, config: dict[str, Any]) -> Plan:
         """A plan whose result is exactly *config* (a rollback, a NETCONF commit)."""
-        return self._plan_config(base, config, ())
+        new = document.split(config, self.validator.list_keys())
+        return self._plan_entries(base, self._entries_of(base), new, ())
+
+    def _entries_of(self, base: Revision | None) -> Mapping[document.EntryId, Any]:
+        return self.store.entries(base.number, base.digest) if base is not None else {}
 
     def _merge_entry(self, eid: document.EntryId, old: Any, new: Any) -> Any:
         top, member, _key = eid
@@ -190,20 +200,87 @@ class IntentService:
         merged: Any = a.to_dict()[top][member][0]
         return merged
 
-    def _plan_config(
-        self, base: Revision | None, config: dict[str, Any], files: Sequence[IntentFile]
+    def _plan_entries(
+        self,
+        base: Revision | None,
+        old: Mapping[document.EntryId, Any],
+        new: document.Entries,
+        files: Sequence[IntentFile],
     ) -> Plan:
-        tree = self.validator.from_dict(config) if config else self.validator.empty()
+        """Validate the configuration *new* (entries) and diff it against *old*, the base's.
+
+        Costs one validation plus the size of the change: the entries *new*
+        shares with the base (the same objects) are neither parsed to compare
+        nor serialised again, and only the changed entries are diffed.
+        """
+        keys = self.validator.list_keys()
+        new = document.in_stored_order(old, self._canonical(old, new, keys))
+        config = self.store.config_text(new)
+        tree = self.validator.parse(config, "json") if new else self.validator.empty()
         try:
             intent = (
-                self.validator.validate(tree, keep_user_json=True)
+                replace(self.validator.validate(tree), user_json=config)
                 if not tree.empty
                 else ValidatedIntent(data={}, user_json="{}")
             )
         except ValidationFailed as failed:
             raise ValidationFailed(_locate(cap_problems(failed.problems), files, base)) from None
-        old = self.validator.from_dict(base.data) if base and base.data else self.validator.empty()
-        return Plan(base, tree, intent, old.diff(tree), intent.user_json or "{}")
+        plan = Plan(base, tree, intent, self._diff(old, new), config)
+        self._planned = (plan, new)
+        return plan
+
+    def _canonical(
+        self,
+        old: Mapping[document.EntryId, Any],
+        new: document.Entries,
+        keys: Mapping[str, tuple[str, ...]],
+    ) -> document.Entries:
+        """*new* with its changed entries as libyang prints them (what the store keeps).
+
+        Entries taken from the base are canonical already; the others (from
+        files, TOSCA, NETCONF) go through libyang once, alone.
+        """
+        changed = set(document.changed(old, new))
+        if not changed:
+            return new
+        small = self.validator.from_dict(
+            document.join({eid: v for eid, v in new.items() if eid in changed})
+        )
+        canon = document.split(small.to_dict(), keys)
+        out: document.Entries = {}
+        for eid, value in new.items():
+            if eid not in canon and eid in changed:
+                continue  # nothing libyang keeps (e.g. an empty container)
+            out[eid] = canon.get(eid, value) if eid in changed else value
+        for eid, value in canon.items():
+            out.setdefault(eid, value)
+        return out
+
+    def _diff(self, old: Mapping[document.EntryId, Any], new: document.Entries) -> list[Change]:
+        """What :meth:`DataTree.diff` of the whole old and new trees gives, from the changed
+        entries only.
+
+        Both small trees hold the entries that changed, were added or removed,
+        plus one unchanged entry of every top-level container present before and
+        after, so that libyang reports changes inside a kept container exactly as
+        it would for the whole trees (and a container created or deleted as a
+        whole, too).
+        """
+        changed = set(document.changed(old, new))
+        removed = {eid for eid in old if eid not in new}
+        if not changed and not removed:
+            return []
+        anchors: dict[str, document.EntryId] = {}
+        tops_after = {eid[0] for eid in new}
+        for eid in old:
+            if eid[0] in tops_after and eid[0] not in anchors and eid in new and eid not in changed:
+                anchors[eid[0]] = eid
+        keep = changed | removed | set(anchors.values())
+        before = {eid: v for eid, v in old.items() if eid in keep}
+        after = {eid: v for eid, v in new.items() if eid in keep}
+        a = self.validator.from_dict(document.join(before)) if before else self.validator.empty()
+        b = self.validator.from_dict(document.join(after)) if after else self.validator.empty()
+        return a.diff(b)
 
     # ---------------------------------------------------------------------- writing
 
@@ -217,6 +294,18 @@ class IntentService:
         comment: str | None = None,
     ) -> Revision:
         """Write the plan as a new revision whose parent is the plan's base."""
+        planned = self._planned
+        if planned is not None and planned[0] is plan:
+            # the entries the plan was made of: unchanged ones are the base's own
+            # objects, so the store compares, digests and serialises the change only
+            return self.store.commit_entries(
+                planned[1],
+                parent=plan.base_number,
+                author=author,
+                channel=channel,
+                label=label,
+                comment=comment,
+            )
         return self.store.commit(
             plan.config,
             parent=plan.base_number,
@@ -229,8 +318,9 @@ class IntentService:
     def rollback_plan(self, number: int) -> Plan:
         """A plan whose result equals revision *number*."""
         target = self.store.revision(number)
+        new = dict(self.store.entries(number, target.digest))
         base = self.store.head()
-        return self.plan_config(base, target.data)
+        return self._plan_entries(base, self._entries_of(base), new, ())
 
 
 def default_author() -> str:

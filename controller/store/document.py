@@ -8,7 +8,9 @@ entry too. A revision stores either a snapshot (every entry) or a delta
 (entries set and entries removed since its parent), so that its size grows
 with the size of the change, not of the whole intent.
 
-Pure functions on JSON values; no SQL here.
+Pure functions on JSON values, and :class:`Texts`, a memo of each entry's
+JSON text that makes the digest and the configuration text of a revision
+cost the size of its change rather than of the whole intent; no SQL here.
 """
 
 from __future__ import annotations
@@ -64,23 +66,107 @@ def digest(entries: Entries) -> str:
     """A digest of the content, independent of entry order."""
     h = hashlib.sha256()
     for eid in sorted(entries, key=_sort_key):
-        h.update(json.dumps([list(map(str, eid)), entries[eid]], sort_keys=True).encode())
+        h.update(_digest_piece(eid, entries[eid]))
     return h.hexdigest()
+
+
+def _digest_piece(eid: EntryId, value: Any) -> bytes:
+    return json.dumps([list(map(str, eid)), value], sort_keys=True).encode()
+
+
+def dumps(entries: Entries) -> str:
+    """The configuration as compact JSON text: ``json.dumps(join(entries))``."""
+    return json.dumps(join(entries), separators=(",", ":"))
+
+
+class Texts:
+    """Each entry's JSON text, remembered between revisions.
+
+    Two revisions share most of their entries, so :meth:`digest` and
+    :meth:`dumps` give exactly what :func:`digest` and :func:`dumps` do, but
+    serialise only the entries not seen before (the same object under the
+    same id). Entries are never modified in place by the
+    store or its callers; that is what makes identity a valid shortcut.
+    """
+
+    def __init__(self) -> None:
+        # entry id -> (value, compact JSON text, digest piece)
+        self._memo: dict[EntryId, tuple[Any, str, bytes]] = {}
+
+    def _get(self, eid: EntryId, value: Any) -> tuple[Any, str, bytes]:
+        hit = self._memo.get(eid)
+        # identity, not equality: 1 == 1.0 == True, but their texts differ
+        if hit is None or hit[0] is not value:
+            text = json.dumps(value, separators=(",", ":"))
+            hit = (value, text, _digest_piece(eid, value))
+            self._memo[eid] = hit
+        return hit
+
+    def digest(self, entries: Entries) -> str:
+        return hashlib.sha256(
+            b"".join(self._get(eid, entries[eid])[2] for eid in sorted(entries, key=_sort_key))
+        ).hexdigest()
+
+    def dumps(self, entries: Entries) -> str:
+        # the same text json.dumps gives for join(entries): the same grouping
+        # (tops and members in order of first appearance), compact separators
+        tops: dict[str, dict[str, list[str] | str] | str] = {}
+        for eid, value in entries.items():
+            top, member, key = eid
+            text = self._get(eid, value)[1]
+            if member == "":
+                tops[top] = text
+                continue
+            body = tops.setdefault(top, {})
+            assert isinstance(body, dict)
+            if key is None:
+                body[member] = text
+            else:
+                items = body.setdefault(member, [])
+                assert isinstance(items, list)
+                items.append(text)
+        parts = []
+        for top, body in tops.items():
+            if isinstance(body, str):
+                parts.append(f"{json.dumps(top)}:{body}")
+                continue
+            members = [
+                f"{json.dumps(m)}:{v if isinstance(v, str) else '[' + ','.join(v) + ']'}"
+                for m, v in body.items()
+            ]
+            parts.append(f"{json.dumps(top)}:{{{','.join(members)}}}")
+        return "{" + ",".join(parts) + "}"
+
+    def keep_only(self, entries: Entries) -> None:
+        """Forget the texts of entries no longer in *entries* (the latest revision)."""
+        if len(self._memo) > len(entries):
+            self._memo = {eid: m for eid, m in self._memo.items() if eid in entries}
 
 
 def _sort_key(eid: EntryId) -> tuple[str, str, str]:
     return (eid[0], eid[1], eid[2] or "")
 
 
-def delta(old: Entries, new: Entries) -> dict[str, Any]:
+def changed(old: Mapping[EntryId, Any], new: Mapping[EntryId, Any]) -> list[EntryId]:
+    """Ids of the entries of *new* that are not in *old* or differ from it, in order."""
+    out = []
+    for eid, value in new.items():
+        was = old.get(eid, _MISSING)
+        # an unchanged entry is usually the very same object: skip comparing it
+        if was is not value and was != value:
+            out.append(eid)
+    return out
+
+
+def delta(old: Mapping[EntryId, Any], new: Mapping[EntryId, Any]) -> dict[str, Any]:
     """What turns *old* into *new*: entries set (new or changed) and removed."""
     return {
-        "set": [[*eid, value] for eid, value in new.items() if old.get(eid, _MISSING) != value],
+        "set": [[*eid, new[eid]] for eid in changed(old, new)],
         "del": [list(eid) for eid in old if eid not in new],
     }
 
 
-def apply(base: Entries, change: Mapping[str, Any]) -> Entries:
+def apply(base: Mapping[EntryId, Any], change: Mapping[str, Any]) -> Entries:
     """*base* with *change* (from :func:`delta`) applied; *base* is not modified."""
     out = dict(base)
     for top, member, key in change.get("del", []):
@@ -88,6 +174,12 @@ def apply(base: Entries, change: Mapping[str, Any]) -> Entries:
     for top, member, key, value in change.get("set", []):
         out[(top, member, key)] = value
     return out
+
+
+def in_stored_order(old: Mapping[EntryId, Any], new: Mapping[EntryId, Any]) -> Entries:
+    """*new* in the order a revision stored as a delta against *old* reads back:
+    the entries kept from *old* where they were, the others after them."""
+    return apply(old, delta(old, new))
 
 
 def snapshot(entries: Entries) -> dict[str, Any]:

@@ -112,6 +112,16 @@ class Revision(RevisionInfo):
         return data
 
 
+@dataclass
+class _Cached:
+    """A revision's configuration kept in memory, keyed by number and digest."""
+
+    number: int
+    digest: str
+    entries: document.Entries
+    config: str | None = None
+
+
 def default_path() -> Path:
     """Where the store lives unless ``--db`` or ``MICRONF_DB`` says otherwise."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -150,7 +160,10 @@ class Store:
         self.backend = engine.url.get_backend_name()
         self._list_keys = dict(list_keys)
         self._lock = threading.Lock()
-        self._cache: tuple[int, document.Entries] | None = None  # (number, entries)
+        # The last revision read or written (usually the head), and each of its
+        # entries' JSON text: the next commit costs the size of its change.
+        self._cache: _Cached | None = None
+        self._texts = document.Texts()
 
     # ------------------------------------------------------------------------- opening
 
@@ -218,22 +231,63 @@ class Store:
 
     def head(self) -> Revision | None:
         """The latest revision (NETCONF's running datastore), or None for an empty store."""
-        number = self._guard(self._head_number)
-        return None if number is None else self.revision(number)
+
+        def run() -> Revision | None:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    self._select_info().order_by(revisions.c.number.desc()).limit(1)
+                ).first()
+                return None if row is None else self._revision_of(conn, row)
+
+        return self._guard(run)
 
     def head_number(self) -> int | None:
         return self._guard(self._head_number)
 
     def revision(self, number: int) -> Revision:
-        return self._guard(lambda: self._revision(number))
+        def run() -> Revision:
+            with self.engine.connect() as conn:
+                row = conn.execute(self._select_info().where(revisions.c.number == number)).first()
+                if row is None:
+                    raise NotFound(f"no revision {number} in {self.where}")
+                return self._revision_of(conn, row)
+
+        return self._guard(run)
+
+    def entries(self, number: int, digest: str | None = None) -> Mapping[document.EntryId, Any]:
+        """The configuration of revision *number* as entries (:mod:`.document`).
+
+        Shared with the store's cache: read it, never modify it (copy the
+        mapping to build a new configuration from it). *digest*, when known
+        (a :class:`Revision`'s), saves a query to check the cache against.
+        """
+        with self._lock:
+            cached = self._cache
+        if cached is not None and (cached.number, cached.digest) == (number, digest):
+            return cached.entries
+
+        def run() -> document.Entries:
+            with self.engine.connect() as conn:
+                stored = conn.execute(
+                    sa.select(revisions.c.digest).where(revisions.c.number == number)
+                ).scalar()
+                if stored is None:
+                    raise NotFound(f"no revision {number} in {self.where}")
+                return self._entries(conn, number, str(stored)).entries
+
+        return self._guard(run)
+
+    def config_text(self, entries: Mapping[document.EntryId, Any]) -> str:
+        """Compact RFC 7951 JSON text of a configuration given as entries, as the
+        store writes a revision's :attr:`Revision.config` (memoised per entry)."""
+        with self._lock:
+            return self._texts.dumps(dict(entries))
 
     def history(self, limit: int | None = None) -> list[RevisionInfo]:
         """Revisions, newest first."""
 
         def run() -> list[RevisionInfo]:
-            cols = [c for c in revisions.c if c.name != "payload"]
-            size = sa.func.length(revisions.c.payload).label("stored_bytes")
-            query = sa.select(*cols, size).order_by(revisions.c.number.desc())
+            query = self._select_info().order_by(revisions.c.number.desc())
             if limit is not None:
                 query = query.limit(limit)
             with self.engine.connect() as conn:
@@ -241,30 +295,33 @@ class Store:
 
         return self._guard(run)
 
+    @staticmethod
+    def _select_info() -> sa.Select[Any]:
+        """Every column but the payload, and the payload's size."""
+        cols = [c for c in revisions.c if c.name != "payload"]
+        return sa.select(*cols, sa.func.length(revisions.c.payload).label("stored_bytes"))
+
     def _head_number(self) -> int | None:
         with self.engine.connect() as conn:
             value = conn.execute(sa.select(sa.func.max(revisions.c.number))).scalar()
             return int(value) if value is not None else None
 
-    def _revision(self, number: int) -> Revision:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    *[c for c in revisions.c], sa.func.length(revisions.c.payload).label("n")
-                ).where(revisions.c.number == number)
-            ).first()
-            if row is None:
-                raise NotFound(f"no revision {number} in {self.where}")
-            entries = self._entries(conn, number)
-        info = _info({**row._mapping, "stored_bytes": row.n})
-        config = json.dumps(document.join(entries), separators=(",", ":"))
+    def _revision_of(self, conn: Connection, row: Any) -> Revision:
+        info = _info(dict(row._mapping))
+        cached = self._entries(conn, info.number, info.digest)
+        with self._lock:
+            if cached.config is None:
+                cached.config = self._texts.dumps(cached.entries)
+            config = cached.config
         return Revision(**{**info.__dict__, "config": config})
 
-    def _entries(self, conn: Connection, number: int) -> document.Entries:
-        """The entries of revision *number*: the nearest snapshot, then its deltas."""
+    def _entries(self, conn: Connection, number: int, digest: str) -> _Cached:
+        """Revision *number* (whose stored digest is *digest*): from the cache, else
+        read from the nearest snapshot and its deltas, and checked against the digest."""
         with self._lock:
-            if self._cache is not None and self._cache[0] == number:
-                return self._cache[1]
+            cached = self._cache
+            if cached is not None and cached.number == number and cached.digest == digest:
+                return cached
         base = conn.execute(
             sa.select(sa.func.max(revisions.c.number)).where(
                 revisions.c.number <= number, revisions.c.kind == "snapshot"
@@ -286,13 +343,20 @@ class Store:
                 entries = document.from_snapshot(body)
             else:
                 entries = document.apply(entries, body)
-        if document.digest(entries) != rows[-1].digest:
+        with self._lock:
+            computed = self._texts.digest(entries)
+        if computed != rows[-1].digest or computed != digest:
             raise StoreError(
                 f"the store {self.where} is damaged: revision {number} does not match its digest"
             )
+        return self._remember(_Cached(number, computed, entries))
+
+    def _remember(self, cached: _Cached) -> _Cached:
+        """Make *cached* the one revision kept in memory (usually the head)."""
         with self._lock:
-            self._cache = (number, entries)
-        return entries
+            self._cache = cached
+            self._texts.keep_only(cached.entries)
+        return cached
 
     # ------------------------------------------------------------------------- writing
 
@@ -310,40 +374,83 @@ class Store:
 
         Raises :class:`Conflict` when *parent* is no longer the head.
         """
+        data = json.loads(config) if isinstance(config, str) else dict(config)
+        return self.commit_entries(
+            document.split(data, self._list_keys),
+            parent=parent,
+            author=author,
+            channel=channel,
+            label=label,
+            comment=comment,
+        )
+
+    def commit_entries(
+        self,
+        entries: Mapping[document.EntryId, Any],
+        *,
+        parent: int | None,
+        author: str,
+        channel: str,
+        label: str | None = None,
+        comment: str | None = None,
+    ) -> Revision:
+        """:meth:`commit` of a configuration given as entries (:mod:`.document`).
+
+        The entries are kept (as the cached head): do not modify them afterwards.
+        Entries that are the very objects of the parent's (:meth:`entries`) cost
+        nothing to compare, digest or serialise.
+        """
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
-        data = json.loads(config) if isinstance(config, str) else dict(config)
-        new = document.split(data, self._list_keys)
+        new = dict(entries)
         number = 1 if parent is None else parent + 1
 
-        def run() -> None:
-            with self.engine.connect() as conn:
-                head = conn.execute(sa.select(sa.func.max(revisions.c.number))).scalar()
-                if head != parent:
-                    raise self._conflict(conn, parent, head)
-                old = self._entries(conn, parent) if parent is not None else {}
-            change = document.delta(old, new)
-            summary = _summary(old, change)
-            snapshot = parent is None or number % SNAPSHOT_EVERY == 1
-            body = document.snapshot(new) if snapshot else change
-            payload = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 6)
-            try:
-                with self._writer.begin() as conn:
+        def run() -> Revision:
+            with self._lock:
+                cached = self._cache
+                digest = self._texts.digest(new)
+            if parent is None:
+                old = _Cached(0, "", {})
+            elif cached is not None and cached.number == parent:
+                old = cached  # checked against the stored digest below
+            else:
+                with self.engine.connect() as conn:
                     head = conn.execute(sa.select(sa.func.max(revisions.c.number))).scalar()
                     if head != parent:
                         raise self._conflict(conn, parent, head)
+                    stored = conn.execute(
+                        sa.select(revisions.c.digest).where(revisions.c.number == parent)
+                    ).scalar()
+                    old = self._entries(conn, parent, str(stored))
+            payload, summary, stored = self._payload(number, old.entries, new)
+            created = datetime.now(UTC)
+            try:
+                with self._writer.begin() as conn:
+                    top = conn.execute(
+                        sa.select(revisions.c.number, revisions.c.digest)
+                        .order_by(revisions.c.number.desc())
+                        .limit(1)
+                    ).first()
+                    head = None if top is None else int(top.number)
+                    if head != parent:
+                        raise self._conflict(conn, parent, head)
+                    if top is not None and top.digest != old.digest:
+                        # the cached parent is not what the database holds (it was
+                        # replaced under us): read the parent again
+                        old = self._entries(conn, int(top.number), str(top.digest))
+                        payload, summary, stored = self._payload(number, old.entries, new)
                     conn.execute(
                         revisions.insert().values(
                             number=number,
                             parent=parent,
-                            created_at=datetime.now(UTC),
+                            created_at=created,
                             author=author,
                             channel=channel,
                             label=label,
                             comment=comment,
-                            kind="snapshot" if snapshot else "delta",
+                            kind=_kind(number),
                             payload=payload,
-                            digest=document.digest(new),
+                            digest=digest,
                             summary=json.dumps(summary),
                         )
                     )
@@ -352,11 +459,37 @@ class Store:
                 with self.engine.connect() as conn:
                     head = conn.execute(sa.select(sa.func.max(revisions.c.number))).scalar()
                     raise self._conflict(conn, parent, head) from None
+            cached_new = self._remember(_Cached(number, digest, stored))
             with self._lock:
-                self._cache = (number, new)
+                cached_new.config = self._texts.dumps(stored)
+            # what reading it back would give, without reading it back
+            return Revision(
+                number=number,
+                parent=parent,
+                created=created,
+                author=author,
+                channel=channel,
+                label=label,
+                comment=comment,
+                digest=digest,
+                stored_bytes=len(payload),
+                summary=summary,
+                config=cached_new.config,
+            )
 
-        self._guard(run)
-        return self.revision(number)
+        return self._guard(run)
+
+    @staticmethod
+    def _payload(
+        number: int, old: document.Entries, new: document.Entries
+    ) -> tuple[bytes, dict[str, int], document.Entries]:
+        """The stored payload of revision *number* (a snapshot or a delta), its summary,
+        and *new* in the order reading the revision back gives."""
+        change = document.delta(old, new)
+        stored = document.apply(old, change)
+        body = document.snapshot(stored) if _kind(number) == "snapshot" else change
+        payload = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 6)
+        return payload, _summary(old, change), stored
 
     def _conflict(self, conn: Connection, parent: int | None, head: int | None) -> Conflict:
         if head is None or (parent is not None and parent > head):
@@ -425,14 +558,19 @@ def _engine(url: str) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        on_disk = bool(path) and path != ":memory:"
+        # Connections are kept open (a pool): opening one costs a few PRAGMAs,
+        # and closing the last one checkpoints the WAL into the database file,
+        # with its own fsync, on every statement. SQLite checkpoints
+        # on its own every 1000 pages instead; closing the store checkpoints.
         engine = sa.create_engine(
             url,
             connect_args={"timeout": LOCK_TIMEOUT_S, "isolation_level": None},
-            poolclass=sa.pool.NullPool,
+            poolclass=sa.pool.QueuePool if on_disk else sa.pool.NullPool,
         )
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        def _on_connect(dbapi_conn: Any, record: Any) -> None:
             cur = dbapi_conn.cursor()
             # WAL: readers never block the writer; a killed writer leaves the
             # previous commit intact. FULL: a commit survives power loss too.
@@ -440,6 +578,15 @@ def _engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT_S * 1000)}")
             cur.close()
+            record.info["owner"] = (os.getpid(), _file_id(path))
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+            # A kept connection is only good in the process that opened it and
+            # while the path still names the same file (a database restored or
+            # replaced under a running controller is opened anew).
+            if on_disk and record.info.get("owner") != (os.getpid(), _file_id(path)):
+                raise exc.DisconnectionError("the database file changed")
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
@@ -455,6 +602,14 @@ def _engine(url: str) -> Engine:
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5, "application_name": "micronf"},
     )
+
+
+def _file_id(path: str | None) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_dev, st.st_ino)
 
 
 def _alembic_config() -> Config:
@@ -479,6 +634,11 @@ def _info(row: Mapping[str, Any]) -> RevisionInfo:
         stored_bytes=int(row["stored_bytes"]),
         summary=json.loads(row["summary"] or "{}"),
     )
+
+
+def _kind(number: int) -> str:
+    """Revisions 1, 1 + SNAPSHOT_EVERY, ... are snapshots; the others deltas."""
+    return "snapshot" if number % SNAPSHOT_EVERY == 1 else "delta"
 
 
 def _summary(old: document.Entries, change: Mapping[str, Any]) -> dict[str, int]:

@@ -375,6 +375,14 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 			continue;
 		}
 		idle_run = 0;
+		if (prefetch) {
+			/* The mbuf headers came from another core or process: ask
+			 * for all of them now, the processors prefetch the data. */
+			uint16_t i;
+
+			for (i = 0; i < n; i++)
+				rte_prefetch0(pkts[i]);
+		}
 		slot->inflight_n = n;
 		__atomic_store_n(&slot->inflight_phase, 1, __ATOMIC_RELEASE);
 		c->rx += n;

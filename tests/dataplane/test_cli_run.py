@@ -66,8 +66,13 @@ def test_example_graph_on_example_trace(tmp_path: Path) -> None:
 
 
 def test_human_output_has_the_table(tmp_path: Path) -> None:
+    """The command of the README and the user guide (only the output file differs)."""
     code, stdout, stderr = run(
-        GRAPH, "--rx", f"port0={TRACE}", "--tx", f"port1={tmp_path / 'o.pcap'}"
+        "examples/agent/desired-server-a.json",
+        "--rx",
+        "port0=examples/traces/http-sqli.pcap",
+        "--tx",
+        f"port1={tmp_path / 'out.pcap'}",
     )
     assert code == 0, stderr
     for word in ("uNF", "cycles/pkt", "validate[0]", "ValidateUrl", "mempool: 0 of 8191"):
