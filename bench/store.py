@@ -149,7 +149,7 @@ def make_chains(n: int, seed: int, edits: dict[int, int] | None = None) -> dict[
                 make_chain(i, random.Random(seed * 1_000_003 + i), edits.get(i, 0))
                 for i in range(n)
             ]
-        }
+        },
     }
 
 
