@@ -62,7 +62,7 @@ _AGENT_VALIDATOR: Validator | None = None
 def _agent_validator() -> Validator:
     global _AGENT_VALIDATOR
     if _AGENT_VALIDATOR is None:
-        _AGENT_VALIDATOR = Validator(builtin_catalog=False)
+        _AGENT_VALIDATOR = Validator()  # with the built-in catalog (autoscale reads can-scale)
     return _AGENT_VALIDATOR
 
 
