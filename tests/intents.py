@@ -13,9 +13,8 @@ EXAMPLE: dict[str, Any] = json.loads((ROOT / "examples" / "paper-sfc.json").read
 
 
 def chains(n: int, *, variant: int = 0, changed: int | None = None) -> dict[str, Any]:
-    """*n* copies of the example chain named chain-00000... (with the example's agents);
-    chain *changed* gets a rule that depends on *variant*, so that two variants differ
-    in one chain."""
+    """*n* copies of the example chain named chain-00000...; chain *changed* gets
+    a rule that depends on *variant*, so that two variants differ in one chain."""
     base = EXAMPLE["micronf-sfc:chains"]["chain"][0]
     out = []
     for i in range(n):
@@ -29,7 +28,7 @@ def chains(n: int, *, variant: int = 0, changed: int | None = None) -> dict[str,
             rules = c["vnf"][0]["node-config"][0]["parameter"][0]["value"]
             rules.append(f"deny proto tcp dport {1000 + variant}")
         out.append(c)
-    # the chains' ports are leafrefs into the example's agents registry
+    # the agents registry the chains' ports refer to, as in the example
     return {
         "micronf-sfc:agents": EXAMPLE["micronf-sfc:agents"],
         "micronf-sfc:chains": {"chain": out},
