@@ -357,7 +357,7 @@ def _finish(
             generation=generation,
             current_name=current_name,
         )
-        validator = default_validator(builtin_catalog=False)
+        validator = default_validator()  # the built-in catalog: autoscale reads can-scale
         for desired in result.desired.values():
             validator.validate(validator.from_dict({"micronf-agent:agent": {"desired": desired}}))
     except ValidationFailed as failed:

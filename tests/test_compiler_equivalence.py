@@ -37,7 +37,7 @@ from micronf.controller.plan import as_agent_data, desired_graphs
 from micronf.models import Intent
 from micronf.models.graph import EdgeKind
 from micronf.models.interpreter import run_all
-from micronf.yang import Validator, validate_dict
+from micronf.yang import Validator, default_validator, validate_dict
 
 settings.register_profile(
     "ci",
@@ -62,7 +62,9 @@ _AGENT_VALIDATOR: Validator | None = None
 def _agent_validator() -> Validator:
     global _AGENT_VALIDATOR
     if _AGENT_VALIDATOR is None:
-        _AGENT_VALIDATOR = Validator(builtin_catalog=False)
+        _AGENT_VALIDATOR = (
+            default_validator()
+        )  # with the built-in catalog (autoscale reads can-scale)
     return _AGENT_VALIDATOR
 
 

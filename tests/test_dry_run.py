@@ -91,7 +91,7 @@ def test_passes_switch_by_flag_and_by_yang_leaf(micronf: Run, tmp_path: Path) ->
 
 
 def test_two_chains_share_parallelise_and_spill_with_tunnels(micronf: Run) -> None:
-    run = micronf("dry-run", "--json", EXAMPLES / "two-chains.json")
+    run = micronf("dry-run", "--json", EXAMPLES / "sharing" / "two-chains.json")
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     report = doc["report"]
@@ -191,7 +191,7 @@ def test_measured_cycles_replace_descriptor_costs(micronf: Run, tmp_path: Path) 
 
 
 def test_rpc_output_is_valid_micronf_sfc_dry_run_output() -> None:
-    for name in ("paper-sfc.json", "two-chains.json"):
+    for name in ("paper-sfc.json", "sharing/two-chains.json"):
         v = validate_instance((EXAMPLES / name).read_bytes(), "json")
         result = dry_run(Intent.from_validated(v))
         reply = json.dumps({"micronf-sfc:dry-run": result.rpc_output()})

@@ -15,7 +15,7 @@ from micronf.controller.placement import PlacementError, place
 from micronf.controller.plan import as_agent_data
 from micronf.models import Intent
 from micronf.models.graph import GraphEdge, UnfGraph
-from micronf.yang import Validator, validate_dict
+from micronf.yang import default_validator, validate_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = json.loads((ROOT / "examples" / "paper-sfc.json").read_text())
@@ -65,7 +65,7 @@ def test_a_full_agent_spills_to_the_next_with_a_tunnel() -> None:
     assert p.tunnels and all(t.remote_address for t in p.tunnels)
     assert p.unfs["paper-sfc.edge-fw.rx"].agent == "server-a"
     assert p.unfs["paper-sfc.app-fw.tx"].agent == "server-a"  # the egress port is there
-    v = Validator(builtin_catalog=False)
+    v = default_validator()
     result = dry_run(it)
     for desired in result.desired.values():
         v.validate(v.from_dict(as_agent_data(desired)))
@@ -96,6 +96,8 @@ def test_a_uNF_over_one_core_starts_several_instances() -> None:
         u for u in result.desired["server-a"]["unf"] if u["id"] == "paper-sfc.app-fw.validate"
     )
     assert entry["autoscale"]["min-instances"] == 2
+    v = default_validator()  # valid micronf-agent data: ValidateUrl can scale
+    v.validate(v.from_dict(as_agent_data(result.desired["server-a"])))
 
 
 def test_pins_and_numa_preference() -> None:
