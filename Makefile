@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HUGEPAGES ?= 512
 
 APT_PACKAGES := libdpdk-dev dpdk dpdk-dev libyang2-dev libyang2-tools libhyperscan-dev \
-	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev postgresql
+	libpcap-dev pkg-config graphviz gcc make python3-venv python3-dev postgresql openssh-client
 
 # The data plane's cffi extension: rebuilt when a C file, header or cdef changes.
 DP_EXT := dataplane/_unf.abi3.so
@@ -39,14 +39,18 @@ apt:  ## Debian packages (skipped when all are installed)
 venv: $(STAMP) $(DP_EXT)  ## the Python virtual environment with micronf installed (editable)
 
 $(DP_EXT): $(DP_SRC) | $(STAMP)
-	$(BIN)/python -m pip install -q --no-deps -e .
+	@echo ">> build the data-plane extension (pip install -e . again)"
+	@$(BIN)/python -m pip install -qq --no-deps -e .
 	@touch $@
 
 # libyang's Python binding compiles against libyang2-dev: the apt step comes first.
 $(STAMP): pyproject.toml setup.py | apt
-	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	@# -qq: pip and the build backend print only errors (a failure still shows them all)
+	@[ -x $(BIN)/python ] || { echo ">> python virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo ">> pip install -e '.[test]' (micronf, editable, and its dependencies)"
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq -e '.[test]'
+	@echo ">> micronf $$($(BIN)/python -c 'from importlib.metadata import version; print(version("micronf"))') installed in $(VENV)"
 	@touch $@
 
 hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK multi-process)
@@ -104,6 +108,7 @@ test: setup lint  ## set up, lint and run the whole test suite
 
 bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/results/)
 	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/hostile_cost.py
 	$(BIN)/python bench/hop_cost.py
 	$(BIN)/python bench/floor.py
 	$(BIN)/python bench/fig10_pipeline_vs_rtc.py
@@ -111,6 +116,7 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/sfc_savings.py
+	$(BIN)/python bench/netconf_load.py
 
 fuzz-compiler: venv  ## long property-test run of the compiler (MICRONF_FUZZ_EXAMPLES, 1500)
 	MICRONF_HYPOTHESIS=fuzz $(BIN)/python -m pytest -q tests/test_compiler_equivalence.py

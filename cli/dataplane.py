@@ -40,7 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_WIDTH = None if sys.stdout.isatty() else 200
+_WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
 out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 

@@ -37,7 +37,7 @@ from micronf.yang import Problem, ValidatedIntent, ValidationFailed, default_val
 from .draw import DrawError, to_dot, write_picture
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
-_WIDTH = None if sys.stdout.isatty() else 200
+_WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
 out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 

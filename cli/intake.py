@@ -1,13 +1,16 @@
-"""Reading intent files: the format is chosen by extension, validation is one path.
+"""The command line's side of the intake layer: which files the arguments name.
 
-``.yaml``/``.yml`` files are TOSCA and go through the translator; ``.xml``
-and ``.json`` files are YANG instance data. Either way the result comes
-from :func:`micronf.yang.validate_instance`, and every problem is located at
-the file it came from.
+Formats, the size limit, reading and validation are
+:mod:`micronf.yang.inputs`'s; here the arguments of a command become a
+list of inputs, with every usage error found before anything is read:
 
-Only regular files are read (a FIFO would block, ``/dev/zero`` never ends),
-and never more than the size limit plus one byte. ``-`` names standard
-input, whose format must be given.
+* a file is taken in the format its extension selects, or ``--format``;
+* a folder stands for the intent files in it and its sub-folders (by
+  extension, sorted, hidden entries skipped), so that ``micronf validate
+  examples/*`` and ``micronf validate examples`` both work; a folder with
+  none adds nothing, and arguments that name no intent file at all are a
+  usage error;
+* ``-`` names standard input, whose format must be given, once at most.
 """
 
 from __future__ import annotations
@@ -15,87 +18,163 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from micronf.yang import (
-    ValidatedIntent,
-    ValidationFailed,
-    validate_instance,
+from micronf.yang import ValidatedIntent, ValidationFailed
+from micronf.yang.inputs import (
+    Format,
+    extensions_help,
+    format_of_name,
+    limit_of,
+    load,
+    load_path,
+    read_stream,
 )
-from micronf.yang.inputs import limit_of, read_regular_file, read_stream
-from micronf.yang.validate import cap_problems, check_text
 
-FORMATS = {".yaml": "tosca", ".yml": "tosca", ".xml": "xml", ".json": "json"}
+from .output import environment_error
 
 #: The file name that stands for standard input.
 STDIN = "-"
 #: How problems in standard input are located.
 STDIN_SOURCE = "<stdin>"
-_CHUNK = 1 << 20
+#: Most files one folder argument may expand to.
+MAX_FOLDER_FILES = 10_000
 
 
 class UsageError(ValueError):
-    """A file argument that cannot be used at all: missing, a directory, no format."""
-
-
-class UnknownFormat(UsageError):
-    """The format of a file cannot be told from its name."""
+    """An argument that cannot be used at all: missing, an empty folder, no format."""
 
 
 def is_stdin(path: Path | str) -> bool:
     return str(path) == STDIN
 
 
-def format_of(path: Path, override: str | None = None) -> str:
-    if override:
-        return override
-    if is_stdin(path):
-        raise UnknownFormat("standard input (-) has no extension: pass --format tosca|xml|json")
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise UnknownFormat(
-            f"cannot tell the format of {path}: name it .yaml/.yml (TOSCA), .xml or .json "
-            "(YANG instance data), or pass --format"
-        )
-    return fmt
+@dataclass(frozen=True)
+class Input:
+    """One input to read: a file (or standard input) and its format."""
+
+    path: Path
+    format: Format
+
+    @property
+    def stdin(self) -> bool:
+        return is_stdin(self.path)
+
+    @property
+    def source(self) -> str:
+        """How problems in this input are located."""
+        return STDIN_SOURCE if self.stdin else str(self.path)
 
 
-def preflight(path: Path, override: str | None = None) -> str:
-    """The format of *path*, after checking that it names something to read.
+def _quoted(path: Path | str) -> str:
+    return repr(str(path))
 
-    Raises :class:`UsageError` for a missing file, a directory, an unreadable
-    file or an unknown format; other kinds of file (FIFOs, devices) are left
-    to :func:`load_file`, which refuses them as invalid input.
-    """
-    fmt = format_of(path, override)
-    if is_stdin(path):
-        return fmt
+
+def _folder_files(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for top, dirs, files in os.walk(folder, onerror=None, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith(".") and format_of_name(name) is not None:
+                found.append(Path(top) / name)
+                if len(found) > MAX_FOLDER_FILES:
+                    raise UsageError(
+                        f"folder {_quoted(folder)} holds more than {MAX_FOLDER_FILES} "
+                        "intent files: name them, or a smaller folder"
+                    )
+    return found
+
+
+def inputs_of(paths: list[Path], override: Format | str | None = None) -> list[Input]:
+    """The inputs the arguments name; raises :class:`UsageError` on the first bad one."""
+    forced = Format(override) if override else None
+    if sum(1 for p in paths if is_stdin(p)) > 1:
+        raise UsageError("standard input (-) can be given once only")
+    out: list[Input] = []
+    folders: list[Path] = []
+    for path in paths:
+        if is_stdin(path):
+            if forced is None:
+                raise UsageError(
+                    "standard input (-) has no extension: pass --format tosca|xml|json"
+                )
+            out.append(Input(path, forced))
+            continue
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise UsageError(f"file {_quoted(path)} does not exist") from None
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UsageError(f"cannot access {_quoted(path)}: {reason}") from None
+        if stat.S_ISDIR(st.st_mode):
+            # a folder without intent files (examples/traces in examples/*) adds none;
+            # arguments that add none at all are a usage error, below
+            out += [Input(f, format_of_name(f) or Format.json) for f in _folder_files(path)]
+            folders.append(path)
+            continue
+        fmt = forced or format_of_name(path)
+        if fmt is None:
+            raise UsageError(
+                f"cannot tell the format of {_quoted(path)}: name it {extensions_help()}, "
+                "or pass --format"
+            )
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"file {_quoted(path)} is not readable")
+        out.append(Input(path, fmt))
+    if not out and folders:
+        names = ", ".join(_quoted(f) for f in folders)
+        raise UsageError(f"no intent files in {names} ({extensions_help()})")
+    return out
+
+
+def preflight(path: Path, override: Format | str | None = None) -> str:
+    """The format of the one file *path* names (a usage error if it cannot be read as one)."""
+    items = inputs_of([path], override)
+    if len(items) != 1:
+        raise UsageError(f"{_quoted(path)} is a folder: name the intent files")
+    return items[0].format.value
+
+
+def _working_directory() -> Path | None:
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise UsageError(f"file {str(path)!r} does not exist") from None
-    except OSError as exc:
-        raise UsageError(f"cannot access {str(path)!r}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise UsageError(f"{str(path)!r} is a directory, not an intent file")
-    if not os.access(path, os.R_OK):
-        raise UsageError(f"file {str(path)!r} is not readable")
-    return fmt
+        return Path.cwd()
+    except OSError:  # deleted while we run in it
+        return None
 
 
-def _load_tosca_file(path: Path, limit: int) -> ValidatedIntent:
-    # tosca-parser is slow to import; only TOSCA inputs pay for it.
-    from micronf.tosca import load_tosca
-
-    return load_tosca(path, max_bytes=limit)
-
-
-def _load_tosca_bytes(data: bytes, source: str, limit: int) -> ValidatedIntent:
-    from micronf.tosca import load_tosca_text
-
-    text = check_text(data).decode("utf-8")
-    return load_tosca_text(text, source, base_dir=Path.cwd(), max_bytes=limit)
+def load_input(
+    item: Input,
+    max_bytes: int | None = None,
+    budgets: Mapping[str, int] | None = None,
+    stdin: BinaryIO | None = None,
+    templates: Mapping[str, str] | None = None,
+) -> ValidatedIntent:
+    """Validate one input; raises ValidationFailed, every problem located at it."""
+    if not item.stdin:
+        return load_path(
+            item.path, item.format, max_bytes=max_bytes, budgets=budgets, templates=templates
+        )
+    limit = limit_of(max_bytes)
+    stream = stdin or (sys.stdin.buffer if sys.stdin is not None else None)
+    if stream is None:
+        environment_error("standard input (-) is closed")
+    try:
+        data = read_stream(stream, limit)
+    except ValidationFailed as failed:
+        raise failed.located(STDIN_SOURCE) from None
+    return load(
+        data,
+        item.format,
+        STDIN_SOURCE,
+        base_dir=_working_directory(),
+        max_bytes=limit,
+        budgets=budgets,
+        templates=templates,
+    )
 
 
 def load_file(
@@ -104,21 +183,6 @@ def load_file(
     max_bytes: int | None = None,
     stdin: BinaryIO | None = None,
 ) -> ValidatedIntent:
-    """Validate one intent file (``-``: standard input); raises ValidationFailed located at it."""
-    kind = format_of(path, fmt)
-    limit = limit_of(max_bytes)
-    source = STDIN_SOURCE if is_stdin(path) else str(path)
-    try:
-        if is_stdin(path):
-            data = read_stream(stdin or sys.stdin.buffer, limit)
-            if kind == "tosca":
-                return _load_tosca_bytes(data, source, limit)
-        elif kind == "tosca":
-            return _load_tosca_file(path, limit)
-        else:
-            data = read_regular_file(path, limit)
-        return validate_instance(data, kind, max_bytes=limit)
-    except ValidationFailed as failed:
-        # TOSCA problems found before libyang (shape, imports, tosca-parser)
-        # are capped here like those of the YANG path
-        raise ValidationFailed(cap_problems(failed.problems)).located(source) from None
+    """Validate one named file (``-``: standard input); raises ValidationFailed located at it."""
+    (item,) = inputs_of([path], fmt)
+    return load_input(item, max_bytes, stdin=stdin)

@@ -2,30 +2,39 @@
 
 One console script; every command has ``--help``, prints for people by
 default and for machines with ``--json``. Exit codes: 0 success, 1 invalid
-input, 2 usage error.
+input, 2 usage error, 3 the environment failed (standard output closed or
+full); everything printed goes through :mod:`.output`, which escapes input.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.tree import Tree
 
 from micronf.models import Chain, Intent
-from micronf.yang import Problem, ValidatedIntent, ValidationFailed
+from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
+from micronf.yang.budgets import BUDGETS, parse_setting
+from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
+from . import controller as controller_cmd
 from . import dry_run as dry_run_command
 from . import revisions
+from . import user as user_cmd
 from .dataplane import app as dataplane_app
-from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
+from .intake import UsageError, inputs_of, load_input
+from .output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    OutputUnavailable,
+    TreeNode,
+    err,
+    out,
+    run,
+    usage_error,
+)
 
 app = typer.Typer(
     name="micronf",
@@ -41,24 +50,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Piped output is not cut at 80 columns: trees and error lines stay whole.
-_WIDTH = None if sys.stdout.isatty() else 200
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
-
-
-class Format(StrEnum):
-    tosca = "tosca"
-    xml = "xml"
-    json = "json"
-
 
 app.add_typer(dataplane_app, name="dataplane")
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"micronf {version('micronf')}")
+        out.line(f"micronf {version('micronf')}")
         raise typer.Exit()
 
 
@@ -72,15 +70,13 @@ def main_options(
     """Options common to every command (the help text is the app's)."""
 
 
-def _show_chain(chain: Chain, intent: Intent) -> Tree:
+def _show_chain(chain: Chain, intent: Intent) -> None:
+    """Print a chain as a tree of its VNFs and their uNFs (every label escaped)."""
     graph = chain.expand(intent.catalog)
-    tree = Tree(
-        f"[bold]chain {escape(chain.name)}[/]  ingress {escape(chain.ingress_port)} "
-        f"({escape(chain.match.describe())}) -> egress {escape(chain.egress_port)}"
-    )
+    vnodes: list[TreeNode] = []
     for vname in chain.vnf_order():
         inst = chain.vnfs[vname]
-        vnode = tree.add(f"[cyan]VNF {escape(vname)}[/] (template {escape(inst.template)})")
+        vnode = TreeNode([(f"VNF {vname}", "cyan"), f" (template {inst.template})"])
         for unf in graph.unfs.values():
             if unf.vnf != vname:
                 continue
@@ -95,22 +91,37 @@ def _show_chain(chain: Chain, intent: Intent) -> Tree:
                 for layer, mode in d.access.items()
                 if mode.touches
             )
-            flags = []
-            if d.stateful:
-                flags.append("stateful")
-            if d.may_drop:
-                flags.append("may-drop")
-            text = (
-                f"{escape(unf.id)}: [green]{escape(d.unf_class)}[/] "
-                f"{d.cost} cyc/pkt  {escape(access)}"
-                + (f"  ({', '.join(flags)})" if flags else "")
-                + (f"  -> {escape(', '.join(outs))}" if outs else "  -> egress")
+            flags = [f for f, on in (("stateful", d.stateful), ("may-drop", d.may_drop)) if on]
+            node = TreeNode(
+                [
+                    f"{unf.id}: ",
+                    (d.unf_class, "green"),
+                    f" {d.cost} cyc/pkt  {access}"
+                    + (f"  ({', '.join(flags)})" if flags else "")
+                    + (f"  -> {', '.join(outs)}" if outs else "  -> egress"),
+                ]
             )
-            node = vnode.add(text)
             for pname, values in unf.parameters.items():
                 if values:
-                    node.add(f"[dim]{escape(pname)} = {escape(' | '.join(values))}[/]")
-    return tree
+                    node.children.append(TreeNode([(f"{pname} = {' | '.join(values)}", "dim")]))
+            vnode.children.append(node)
+        vnodes.append(vnode)
+    out.tree(
+        [
+            (f"chain {chain.name}", "bold"),
+            f"  ingress {chain.ingress_port} ({chain.match.describe()})"
+            f" -> egress {chain.egress_port}",
+        ],
+        vnodes,
+    )
+
+
+def _template_setting(text: str) -> tuple[str, str]:
+    """``VNFD=TEMPLATE`` (``--template``) -> (VNFD, TEMPLATE); ValueError if malformed."""
+    vnfd, sep, name = text.partition("=")
+    if not sep or not vnfd.strip() or not name.strip():
+        raise ValueError(f"--template takes VNFD=TEMPLATE, e.g. VNFD1=edge-firewall (got {text!r})")
+    return vnfd.strip(), name.strip()
 
 
 def _summary(v: ValidatedIntent) -> str:
@@ -118,12 +129,6 @@ def _summary(v: ValidatedIntent) -> str:
     if not names:
         return "valid (no chains)"
     return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {', '.join(names)})"
-
-
-def _usage_error(message: str) -> NoReturn:
-    """One line ``error: ...`` on standard error, exit status 2."""
-    sys.stderr.write(f"error: {' '.join(message.split())}\n")
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -148,7 +153,32 @@ def validate(
     ] = None,
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Refuse inputs larger than this.")
-    ] = 4 * 1024 * 1024,
+    ] = MAX_INPUT_BYTES,
+    budget: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--budget",
+            metavar="NAME=N",
+            help=(
+                "Raise (or lower) a parse-cost budget: "
+                + ", ".join(f"{b.name} ({b.default})" for b in BUDGETS.values())
+                + "."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--template",
+            metavar="VNFD=TEMPLATE",
+            help=(
+                "The micronf VNF template for a VNFD name of a Tacker VNFFG descriptor "
+                "(repeatable): such a document is then translated."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Also compile, place and plan (as micronf dry-run)."),
@@ -156,7 +186,9 @@ def validate(
 ) -> None:
     """Validate intent files against the micronf YANG models; changes nothing.
 
-    Exit status: 0 if every file is valid, 1 if any is invalid, 2 on a usage error.
+    A folder stands for the intent files in it (recursively). Exit status: 0 if
+    every file is valid, 1 if any is invalid, 2 on a usage error, 3 when the
+    environment fails (standard output closed or full).
     """
     if dry_run:
         dry_run_command.run(
@@ -164,60 +196,59 @@ def validate(
         )
     # Usage errors first, before any file is validated or anything printed
     # (typer's own checks of path arguments do not know "-", so none are asked).
-    if sum(1 for path in files if is_stdin(path)) > 1:
-        _usage_error("standard input (-) can be given once only")
-    for path in files:
-        try:
-            preflight(path, fmt.value if fmt else None)
-        except UsageError as exc:
-            _usage_error(str(exc))
+    try:
+        budgets = dict(parse_setting(b) for b in budget or [])
+        templates = dict(_template_setting(t) for t in template or [])
+        inputs = inputs_of(files, fmt.value if fmt else None)
+    except (UsageError, ValueError) as exc:
+        usage_error(str(exc))
 
     report: list[dict[str, Any]] = []
     any_invalid = False
-    for path in files:
-        name = STDIN_SOURCE if is_stdin(path) else str(path)
-        entry: dict[str, Any] = {"file": name}
+    for item in inputs:
+        entry: dict[str, Any] = {"file": item.source}
         try:
-            result = load_file(path, fmt.value if fmt else None, max_bytes)
+            result = load_input(item, max_bytes, budgets, templates=templates)
         except ValidationFailed as failed:
             any_invalid = True
             entry.update(valid=False, errors=[p.as_dict() for p in failed.problems])
             if not as_json:
                 for p in failed.problems:
-                    err.print(f"[red]✗[/] {escape(p.format())}")
+                    err.problem(p)
+        except OutputUnavailable:
+            raise
         except Exception as exc:  # a bug of ours must still not show a traceback
             any_invalid = True
             p = Problem(
                 f"internal error: {type(exc).__name__}: {exc}",
                 app_tag="micronf-internal-error",
-                source=name,
+                source=item.source,
+                error_tag=ErrorTag.operation_failed,
             )
             entry.update(valid=False, errors=[p.as_dict()])
             if not as_json:
-                err.print(f"[red]✗[/] {escape(p.format())}")
+                err.problem(p)
         else:
             entry.update(valid=True, chains=[c["name"] for c in result.chains])
             if not as_json:
-                out.print(f"[green]✓[/] {escape(name)}: {_summary(result)}")
+                out.line(out.mark(True), f" {item.source}: {_summary(result)}")
                 if show:
                     intent = Intent.from_validated(result)
                     for chain in intent.chains.values():
-                        out.print(_show_chain(chain, intent))
+                        _show_chain(chain, intent)
             elif show:
                 entry["data"] = result.data
         report.append(entry)
     if as_json:
-        out.print_json(json.dumps(report))
-    raise typer.Exit(1 if any_invalid else 0)
+        out.json(report)
+    raise typer.Exit(EXIT_INVALID if any_invalid else EXIT_OK)
 
 
+app.command("controller")(controller_cmd.controller)  # NETCONF northbound daemon
+app.add_typer(user_cmd.app, name="user")  # NETCONF users of the controller
 dry_run_command.register(app)
 revisions.register(app)
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    run(app)

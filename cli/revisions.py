@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 # Piped output is not cut at 80 columns.
-_WIDTH = None if sys.stdout.isatty() else 200
+_WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
 out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 
@@ -116,13 +116,13 @@ def _revision_line(info: Any) -> str:
 
 def apply(
     files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Intent files: TOSCA (.yaml/.yml), YANG XML (.xml, also inside NETCONF "
             "<config>) or YANG JSON (.json).",
             show_default=False,
         ),
-    ],
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and show the diff; store nothing.")
     ] = False,
@@ -136,6 +136,35 @@ def apply(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    controller: Annotated[
+        str | None,
+        typer.Option(
+            "--controller", help="Send the files to a controller (HOST:PORT) over NETCONF."
+        ),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="NETCONF user (default: your login name).")
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="SSH private key (default: ssh-agent, ~/.ssh).")
+    ] = None,
+    confirm_timeout: Annotated[
+        int | None,
+        typer.Option(
+            "--confirm-timeout",
+            min=1,
+            help="With --controller: a confirmed commit, reverted after S seconds unless "
+            "confirmed with --confirm TOKEN.",
+        ),
+    ] = None,
+    persist: Annotated[
+        str | None,
+        typer.Option("--persist", help="With --confirm-timeout: the token that confirms it."),
+    ] = None,
+    confirm: Annotated[
+        str | None,
+        typer.Option("--confirm", help="With --controller: confirm an earlier confirmed apply."),
+    ] = None,
 ) -> None:
     """Validate files merged over the stored intent and commit them as a new revision.
 
@@ -150,6 +179,35 @@ def apply(
     from micronf.controller.store import Conflict
     from micronf.yang import ValidationFailed
 
+    files = files or []
+    if controller is not None:  # the same path over NETCONF (candidate, validate, commit)
+        from micronf.cli import remote
+
+        if label or comment or as_json or db:
+            _fail("--label, --comment, --json and --db do not go with --controller", 2)
+        for path in files:
+            try:
+                preflight(path)
+            except UsageError as exc:
+                _fail(str(exc), 2)
+        code = remote.run_apply(
+            files,
+            controller=controller,
+            user=user,
+            key=key,
+            replace=replace,
+            dry_run=dry_run,
+            confirm_timeout=confirm_timeout,
+            persist=persist,
+            confirm=confirm,
+            show_changes=print_changes,
+            say=out.print,
+        )
+        raise typer.Exit(code)
+    if confirm_timeout is not None or confirm is not None or persist or user or key:
+        _fail("--user, --key, --confirm-timeout, --persist and --confirm need --controller", 2)
+    if not files:
+        _fail("give one or more intent files", 2)
     formats = []
     for path in files:
         if str(path) == "-":

@@ -28,4 +28,8 @@ def chains(n: int, *, variant: int = 0, changed: int | None = None) -> dict[str,
             rules = c["vnf"][0]["node-config"][0]["parameter"][0]["value"]
             rules.append(f"deny proto tcp dport {1000 + variant}")
         out.append(c)
-    return {"micronf-sfc:chains": {"chain": out}}
+    # the agents registry the chains' ports refer to, as in the example
+    return {
+        "micronf-sfc:agents": EXAMPLE["micronf-sfc:agents"],
+        "micronf-sfc:chains": {"chain": out},
+    }

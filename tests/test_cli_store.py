@@ -68,7 +68,7 @@ def test_apply_history_diff_show_rollback(micronf: Run, db: str, tmp_path: Path)
     res = micronf("show", "--db", db, "--revision", "1", "--format", "json")
     assert json.loads(res.stdout) == json.loads((EX / "paper-sfc.json").read_text())
     res = micronf("show", "--db", db, "--format", "xml")
-    assert res.returncode == 0 and "dport 5353" in res.stdout and res.stdout.startswith("<chains")
+    assert res.returncode == 0 and "dport 5353" in res.stdout and "<chains" in res.stdout
     res = micronf("show", "--db", db)
     assert "VNFFG paper-sfc" in res.stdout and "edge-fw (edge-firewall)" in res.stdout
 
@@ -120,7 +120,7 @@ def test_invalid_result_stores_nothing(micronf: Run, db: str, tmp_path: Path) ->
 
 def test_netconf_config_wrapper_and_operations(micronf: Run, db: str, tmp_path: Path) -> None:
     xml = (EX / "paper-sfc.xml").read_text()
-    body = xml[xml.index("<chains") :]
+    body = xml[xml.index("?>") + 2 :] if "?>" in xml else xml  # every top-level element
     wrapped = tmp_path / "edit.xml"
     wrapped.write_text(
         '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">\n' + body + "</config>\n"

@@ -139,7 +139,7 @@ def test_migrations_run_from_the_first_one_upward(store_url: str) -> None:
     with Store.open(store_url) as s:
         assert s.schema_revision() == "0002"
         r = s.commit(EXAMPLE, parent=None, author="a", channel="file")
-        assert r.summary == {"added": 1, "changed": 0, "removed": 0}
+        assert r.summary == {"added": 2, "changed": 0, "removed": 0}  # the agent and the chain
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001")

@@ -10,7 +10,7 @@ entry points).
 
 from .criteria import SUPPORTED_CRITERIA
 from .imports import PROFILE_IMPORT_NAMES, profile_path
-from .translate import load_tosca, load_tosca_text, translate_file, translate_text
+from .translate import load_tosca, load_tosca_text, read_tosca, translate_file, translate_text
 
 __all__ = [
     "PROFILE_IMPORT_NAMES",
@@ -18,6 +18,7 @@ __all__ = [
     "load_tosca",
     "load_tosca_text",
     "profile_path",
+    "read_tosca",
     "translate_file",
     "translate_text",
 ]

@@ -25,7 +25,7 @@ _TRANSPORT = {6: "tcp", 17: "udp"}
 
 def _port_range(key: str, value: Any) -> dict[str, Any]:
     def port(text: str) -> int:
-        if not re.fullmatch(r"\s*\d{1,5}\s*", text) or int(text) > 65535:
+        if not re.fullmatch(r"\s*[0-9]{1,5}\s*", text, re.ASCII) or int(text) > 65535:
             raise ValueError(f"criteria {key}: {value!r} is not a port or a port range lo-hi")
         return int(text)
 
@@ -50,7 +50,7 @@ def _port_range(key: str, value: Any) -> dict[str, Any]:
 def _protocol(value: Any) -> int:
     if isinstance(value, str) and value.strip().lower() in _PROTOCOLS:
         return _PROTOCOLS[value.strip().lower()]
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip(), re.ASCII):
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255:
         return value

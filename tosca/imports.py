@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from micronf.yang import Problem, ValidationFailed
+from micronf.yang.budgets import BUDGETS, over_budget
 from micronf.yang.inputs import limit_of
 
 from . import source as src
@@ -39,8 +40,9 @@ from . import source as src
 #: Import names that resolve to the packaged micronf profile.
 PROFILE_IMPORT_NAMES = frozenset({"micronf", "micronf-profile", "micronf-profile.yaml"})
 
-#: Most imported files one document may pull in (directly or not).
-MAX_IMPORTED_FILES = 64
+#: Most import entries one document may hold, nested ones included (the
+#: default of the ``imports`` budget of :mod:`micronf.yang.budgets`).
+MAX_IMPORTED_FILES = BUDGETS["imports"].default
 
 
 def profile_path() -> Path:
@@ -97,12 +99,28 @@ class Imports:
     #: absolute path -> parsed content (its own ``imports`` rewritten the same way)
     files: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: absolute path -> where it was imported from (for messages about its content)
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """How an imported file was reached: ``import 'a.yaml' -> 'b.yaml'``, the line of
+    the document's import, and the lines of the file's top-level keys."""
+
+    where: str
+    line: int | None
+    key_lines: dict[str, int]
 
 
 class _Resolver:
-    def __init__(self, source: str, limit: int) -> None:
+    def __init__(self, source: str, limit: int, max_entries: int) -> None:
         self.source = source
         self.limit = limit
+        self.max_entries = max_entries
+        self.entries = 0
+        self.exhausted = False
+        self.origins: dict[str, Origin] = {}
         self.files: dict[str, Any] = {}
         self.problems: list[Problem] = []
         # real paths of the files being resolved, outermost first: an import of
@@ -112,8 +130,15 @@ class _Resolver:
     def problem(self, where: str, message: str, line: int | None) -> None:
         self.problems.append(Problem(f"{where}: {message}", source=self.source, line=line))
 
-    def local(self, file_name: str, folder: Path) -> tuple[Path | None, str | None]:
+    def local(self, file_name: str, folder: Path | None) -> tuple[Path | None, str | None]:
         """The real path of a local import, or why it is refused."""
+        if "\0" in file_name:
+            return None, "an import name cannot hold a NUL character"
+        if folder is None:
+            return None, (
+                "relative imports of standard input are looked up in the working "
+                "directory, which no longer exists"
+            )
         if os.path.isabs(file_name) or file_name.startswith("~"):
             return None, (
                 "absolute paths (and ~) are not allowed: an import is a relative path "
@@ -131,7 +156,12 @@ class _Resolver:
         return target, None
 
     def resolve(
-        self, imports: Any, folder: Path, chain: list[str], lines: list[int], line: int | None
+        self,
+        imports: Any,
+        folder: Path | None,
+        chain: list[str],
+        lines: list[int],
+        line: int | None,
     ) -> list[Any]:
         """Check and load the entries of ``imports``; their files are read from ``folder``.
 
@@ -142,6 +172,18 @@ class _Resolver:
         resolved: list[Any] = []
         for i, (name, definition) in enumerate(_entries(imports)):
             at = line if chain else (lines[i] if i < len(lines) else None)
+            if self.exhausted:
+                break
+            self.entries += 1
+            if self.entries > self.max_entries:
+                # every entry costs a check and maybe a file read, loaded or refused
+                self.problems.append(
+                    over_budget("imports", self.entries, "imports", self.max_entries, at).located(
+                        self.source
+                    )
+                )
+                self.exhausted = True  # reported once; nothing more is read
+                break
             file_name = definition.get("file") if isinstance(definition, dict) else definition
             label = name if name is not None else str(file_name)
             where = "import " + " -> ".join(repr(x) for x in [*chain, label])
@@ -190,11 +232,9 @@ class _Resolver:
                 continue
             if key in self.files:
                 continue  # tosca-parser merges all imported types: once is enough
-            if len(self.files) >= MAX_IMPORTED_FILES:
-                self.problem(where, f"more than {MAX_IMPORTED_FILES} imported files", at)
-                continue
             try:
-                doc = src.load_file(target, self.limit).data
+                parsed = src.load_file(target, self.limit)
+                doc = parsed.data
             except ValidationFailed as exc:
                 for p in exc.problems:
                     inside = f"line {p.line}: " if p.line else ""
@@ -204,6 +244,7 @@ class _Resolver:
                 self.problem(where, "not a TOSCA definitions file (a YAML mapping)", at)
                 continue
             self.files[key] = doc
+            self.origins[key] = Origin(where, at, src.top_level_lines(parsed.root))
             if doc.get("imports") is not None:
                 self.stack.append(key)
                 nested = self.resolve(doc["imports"], target.parent, [*chain, label], lines, at)
@@ -219,7 +260,13 @@ class _Resolver:
 
 
 def resolve(
-    imports: Any, folder: Path, source: str, lines: list[int], max_bytes: int | None = None
+    imports: Any,
+    folder: Path | None,
+    source: str,
+    lines: list[int],
+    max_bytes: int | None = None,
+    *,
+    max_entries: int = MAX_IMPORTED_FILES,
 ) -> Imports:
     """Check and load the imports of a document read from ``folder``.
 
@@ -227,13 +274,13 @@ def resolve(
     a drop-in for the NFV profile, so documents written for tosca-parser's
     NFV profile get micronf's reading of VNF, FP and VNFFG.
     """
-    resolver = _Resolver(source, limit_of(max_bytes))
+    resolver = _Resolver(source, limit_of(max_bytes), max_entries)
     entries = resolver.resolve(imports, folder, [], lines, None) if imports is not None else []
     profile = str(profile_path())
     if profile not in resolver.files:
         resolver.files[profile] = _profile()
         entries.insert(0, profile)
-    return Imports(entries, resolver.files, resolver.problems)
+    return Imports(entries, resolver.files, resolver.problems, resolver.origins)
 
 
 @contextlib.contextmanager

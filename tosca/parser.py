@@ -20,6 +20,7 @@ import threading
 from typing import Any
 
 from micronf.yang import Problem, ValidationFailed
+from micronf.yang.explain import choices_text
 
 from .imports import serving
 from .source import Lines
@@ -46,7 +47,98 @@ def message(exc: BaseException) -> str:
     return _PREAMBLE.sub("", text)
 
 
+_UNKNOWN_FIELD = re.compile(
+    r'^(?:"(?P<section>properties|requirements|capabilities|interfaces)" of template '
+    r'"(?P<t1>[^"]*)"|(?P<kind>Node template|Groups?) "(?P<t2>[^"]*)") '
+    r'contains unknown field "(?P<field>[^"]*)"'
+)
+
+
+def _field_line(text: str, lines: Lines) -> int | None:
+    """The line of the unknown field a tosca-parser message names (not of its template)."""
+    m = _UNKNOWN_FIELD.match(text)
+    if m is None:
+        return None
+    name, field = m.group("t1") or m.group("t2"), m.group("field")
+    kind = "group" if (m.group("kind") or "").startswith("Group") else "node"
+    if name in lines.groups and name not in lines.nodes:
+        kind = "group"
+    section = m.group("section")
+    if section == "properties":
+        return lines.props.get((kind, name, field))
+    if section == "requirements":
+        return lines.keys.get((kind, name, f"requirement {field}"))
+    if section is None:
+        return lines.keys.get((kind, name, field))
+    return None
+
+
+_NOT_A = re.compile(r'^"(?P<value>.*)" is not an? (?P<what>list|map|string|integer|float|boolean)')
+
+
+def _holders(value: str, tpl: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(kind, template, property) whose value holds the scalar *value* somewhere inside."""
+    found: list[tuple[str, str, str]] = []
+    topo = tpl.get("topology_template")
+    if not isinstance(topo, dict):
+        return found
+    for kind, section in (("node", "node_templates"), ("group", "groups")):
+        entries = topo.get(section)
+        for name, entry in entries.items() if isinstance(entries, dict) else []:
+            props = entry.get("properties") if isinstance(entry, dict) else None
+            for prop, v in props.items() if isinstance(props, dict) else []:
+                stack = [v]
+                while stack:
+                    item = stack.pop()
+                    if isinstance(item, dict):
+                        stack += list(item.values())
+                    elif isinstance(item, list):
+                        stack += item
+                    elif str(item) == value:
+                        found.append((kind, str(name), str(prop)))
+                        break
+    return found
+
+
+def _with_holder(text: str, tpl: dict[str, Any], lines: Lines) -> tuple[str, int | None]:
+    """tosca-parser's ``"x" is not a list`` with the property that holds ``x`` and its line."""
+    m = _NOT_A.match(text)
+    if m is None:
+        return text, None
+    holders = _holders(m.group("value"), tpl)
+    if len(holders) != 1:
+        return text, None
+    kind, name, prop = holders[0]
+    what = "node" if kind == "node" else "group"
+    hint = " (write it as [ ... ])" if m.group("what") == "list" else ""
+    line = lines.props.get((kind, name, prop))
+    return f"{what} {name!r}: property {prop!r}: {text.rstrip('.')}{hint}", line
+
+
+_IMPORTED_FIELD = re.compile(r'^Template (?P<path>/\S+) contains unknown field "(?P<field>[^"]*)"')
+
+
+def _in_import(text: str, lines: Lines) -> tuple[str, int | None]:
+    """A message about an imported file's content: named by its import, at the line of
+    the document's import and with the line inside the file, its content unquoted."""
+    m = _IMPORTED_FIELD.match(text)
+    origin = lines.imported.get(m.group("path")) if m else None
+    if m is None or origin is None:
+        return text, None
+    where, line, key_lines = origin
+    inside = key_lines.get(m.group("field"))
+    at = f"line {inside}: " if inside else ""
+    return (
+        f"{where}: {at}a top-level key that TOSCA definitions do not have (they hold "
+        "tosca_definitions_version, imports, node_types, data_types, group_types, ...)",
+        line,
+    )
+
+
 def _guess_line(text: str, lines: Lines) -> int | None:
+    line = _field_line(text, lines)
+    if line is not None:
+        return line
     for quoted in re.findall(r"\"([^\"]+)\"|'([^']+)'", text):
         for token in quoted:
             for table in (lines.nodes, lines.groups, lines.types):
@@ -70,8 +162,31 @@ def _templates_by_type(tpl: dict[str, Any]) -> dict[str, set[str]]:
     return by_type
 
 
+_MISSING_REQUIRED = re.compile(
+    r'^"(?P<section>\w+)" of template "(?P<name>[^"]*)" is missing required'
+)
+
+
+def _drop_misspelling_follow_ons(messages: list[str]) -> list[str]:
+    """A required field reported missing where an unknown one was given: one misspelling."""
+    misspelt = set()
+    for text in messages:
+        m = _UNKNOWN_FIELD.match(text)
+        if m and m.group("section"):
+            misspelt.add((m.group("section"), m.group("t1")))
+    return [
+        text
+        for text in messages
+        if not (
+            (m := _MISSING_REQUIRED.match(text))
+            and (m.group("section"), m.group("name")) in misspelt
+        )
+    ]
+
+
 def _drop_follow_ons(messages: list[str], tpl: dict[str, Any]) -> list[str]:
     """Drop errors about templates whose type is invalid (the invalid type is reported)."""
+    messages = _drop_misspelling_follow_ons(messages)
     by_type = _templates_by_type(tpl)
     broken: set[str] = set()
     for text in messages:
@@ -110,6 +225,22 @@ def run(tpl: dict[str, Any], files: dict[str, Any], source: str, lines: Lines) -
                     f"tosca-parser cannot process the document ({type(exc).__name__}: "
                     f"{message(exc)})"
                 )
-            raise ValidationFailed(
-                [Problem(m, source=source, line=_guess_line(m, lines)) for m in messages]
-            ) from None
+            problems = []
+            for m in messages:
+                text, line = _in_import(m, lines)
+                if line is None:
+                    text, line = _with_holder(text, tpl, lines)
+                line = line if line is not None else _guess_line(m, lines)
+                problems.append(Problem(_with_choices(text, lines), source=source, line=line))
+            raise ValidationFailed(problems) from None
+
+
+_NOT_FOUND = re.compile(r'^Node template "(?P<name>[^"]*)" was not found')
+
+
+def _with_choices(text: str, lines: Lines) -> str:
+    """A message naming a node template that does not exist, with the names that do."""
+    m = _NOT_FOUND.match(text)
+    if m is None:
+        return text
+    return f"{text.rstrip('.')}; {choices_text(m.group('name'), lines.nodes, 'node templates')}"

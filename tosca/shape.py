@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from micronf.yang import Problem
+from micronf.yang.budgets import over_budget
 
 from .nfv import NFV_VERSION, unsupported_reason
 from .source import Lines
@@ -107,6 +110,27 @@ def shape_problems(doc: dict[str, Any], source: str, lines: Lines) -> list[Probl
         if value is not None and not isinstance(value, dict | list):
             bad(f"'{section}' must be a map", None)
     return problems
+
+
+_FORWARDER = re.compile(r"\bforwarder\s*:")
+
+
+def budget_problems(text: str, budgets: Mapping[str, int]) -> list[Problem]:
+    """Shapes tosca-parser handles in time quadratic in their size, over their budget.
+
+    tosca-parser's topology graph costs O(n^2) in the forwarders of a path
+    (12,000 took 11 s), and composing the YAML of so many small nodes is
+    itself slow in PyYAML, so forwarder requirements are counted in the raw
+    text, before the YAML is parsed (a count of ``forwarder:`` keys, which
+    can only over-count).
+    """
+    limit = budgets["forwarders"]
+    for count, m in enumerate(_FORWARDER.finditer(text), 1):
+        if count > limit:
+            line = text.count("\n", 0, m.start()) + 1
+            total = count + sum(1 for _ in _FORWARDER.finditer(text, m.end()))
+            return [over_budget("forwarders", total, "the document", limit, line)]
+    return []
 
 
 def refused_constructs(doc: dict[str, Any], source: str, lines: Lines) -> list[Problem]:

@@ -19,6 +19,7 @@ which import of which file) the text came from.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,14 +27,14 @@ from typing import Any
 import yaml
 
 from micronf.yang import Problem, ValidationFailed
-from micronf.yang.inputs import read_regular_file
-from micronf.yang.validate import check_size, check_text
+from micronf.yang.inputs import check_size, check_text, read_regular_file
 
 # libyaml's safe loader: the pure-Python one needs seconds per 10,000 levels of
 # nesting (a cheap denial of service); libyaml rejects deep nesting at once.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _EXCERPT = 120
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _fail(message: str, *, app_tag: str | None = None, line: int | None = None) -> ValidationFailed:
@@ -99,6 +100,17 @@ def _structure_problems(root: yaml.Node) -> list[Problem]:
             names: set[str] = set()
             for k, v in node.value:
                 name = _key(k)
+                if k.tag == _MERGE_TAG:
+                    # PyYAML would splice the merged map in below the duplicate-key
+                    # check: a node or group could be replaced unseen
+                    duplicates.append(
+                        Problem(
+                            "YAML merge keys (<<) are not supported in TOSCA input: "
+                            "write the keys out",
+                            line=_lineno(k),
+                        )
+                    )
+                    continue
                 if name is not None:
                     if name in names:
                         duplicates.append(Problem(f"duplicate key {name!r}", line=_lineno(k)))
@@ -134,6 +146,11 @@ class Yaml:
 def parse_yaml(text: str) -> Yaml:
     """Compose ``text`` once, refuse aliases and duplicate keys, construct the data."""
     loader = _LOADER(text)
+    # Composing and constructing allocate one object per YAML node; the cyclic
+    # garbage collector would rescan the growing heap again and again (half
+    # the time of a big document), and a parse creates no cycles to collect.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         root = loader.get_single_node()
         if root is None:
@@ -148,6 +165,8 @@ def parse_yaml(text: str) -> Yaml:
         raise _fail("the YAML document is nested too deeply") from None
     finally:
         loader.dispose()
+        if collecting:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- source lines
@@ -167,6 +186,47 @@ class Lines:
     sections: dict[str, int] = field(default_factory=dict)
     #: (FP name, index of the requirement) -> line of that requirement entry
     requirements: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: ("node" | "group", template name, property) -> line of the property
+    props: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: ("node" | "group", template name, key) -> line of a key of the template
+    keys: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: absolute path of an imported file -> (how it was imported, line of the
+    #: document's import, lines of the file's top-level keys)
+    imported: dict[str, tuple[str, int | None, dict[str, int]]] = field(default_factory=dict)
+
+
+def _template_lines(lines: Lines, kind: str, name: str, node: yaml.Node) -> None:
+    """Lines of the keys and properties of one node template or group."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for k, v in node.value:
+        key = _key(k)
+        if key is None:
+            continue
+        lines.keys.setdefault((kind, name, key), _lineno(k))
+        if key in ("properties", "capabilities", "interfaces") and isinstance(v, yaml.MappingNode):
+            for pk, _pv in v.value:
+                prop = _key(pk)
+                if prop is not None and key == "properties":
+                    lines.props.setdefault((kind, name, prop), _lineno(pk))
+        if key == "requirements" and isinstance(v, yaml.SequenceNode):
+            for item in v.value:
+                if isinstance(item, yaml.MappingNode):
+                    for rk, _rv in item.value:
+                        req = _key(rk)
+                        if req is not None:
+                            lines.keys.setdefault((kind, name, f"requirement {req}"), _lineno(rk))
+
+
+def top_level_lines(root: yaml.Node | None) -> dict[str, int]:
+    """Line of every top-level key of a YAML mapping."""
+    out: dict[str, int] = {}
+    if isinstance(root, yaml.MappingNode):
+        for k, _v in root.value:
+            key = _key(k)
+            if key is not None:
+                out.setdefault(key, _lineno(k))
+    return out
 
 
 def line_map(root: yaml.Node | None) -> Lines:
@@ -191,6 +251,7 @@ def line_map(root: yaml.Node | None) -> Lines:
             if name is None:
                 continue
             lines.nodes[name] = _lineno(k)
+            _template_lines(lines, "node", name, v)
             ntype = _child(v, "type")
             if ntype is not None and _key(ntype) is not None:
                 lines.types.setdefault(str(_key(ntype)), _lineno(ntype))
@@ -204,6 +265,7 @@ def line_map(root: yaml.Node | None) -> Lines:
             name = _key(k)
             if name is not None:
                 lines.groups[name] = _lineno(k)
+                _template_lines(lines, "group", name, v)
             gtype = _child(v, "type")
             if gtype is not None and _key(gtype) is not None:
                 lines.types.setdefault(str(_key(gtype)), _lineno(gtype))

@@ -7,7 +7,8 @@ one-shot path for files (see :mod:`.validate`).
 
 from .context import MODULES, modules_dir, new_context
 from .errors import ErrorTag, ErrorType, Problem, ValidationFailed
-from .validate import MAX_INPUT_BYTES, default_validator, validate_dict, validate_instance
+from .inputs import MAX_INPUT_BYTES
+from .validate import default_validator, validate_dict, validate_instance
 from .validator import Change, DataTree, Phase, ValidatedIntent, Validator
 
 __all__ = [

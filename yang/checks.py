@@ -126,10 +126,17 @@ def reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:
 
 # ------------------------------------------------------------------- parameter types
 
-_PORT = r"(?:6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|\d{1,4})"
-_PORT_RANGE = re.compile(rf"^{_PORT}(?:-{_PORT})?$")
+# [0-9], never \d or str.isdigit(): those accept Arabic-Indic digits, superscripts and
+# the like, which YANG numbers are not.
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+_PORT_RANGE = re.compile(rf"^{_PORT}(?:-{_PORT})?$", re.ASCII)
 _RULE_WORDS = {"src", "dst", "proto", "sport", "dport"}
 _PROTOS = {"tcp", "udp", "icmp"}
+
+
+def is_ascii_number(text: str) -> bool:
+    """Digits 0-9 only (``str.isdigit`` also takes e.g. Arabic-Indic digits and superscripts)."""
+    return bool(text) and text.isascii() and text.isdigit()
 
 
 def _check_port_range(value: str) -> str | None:
@@ -167,13 +174,13 @@ def _check_rule(value: str) -> str | None:
             return err
         if key in ("sport", "dport") and (err := _check_port_range(val)):
             return err
-        if key == "proto" and val not in _PROTOS and not (val.isdigit() and int(val) < 256):
+        if key == "proto" and val not in _PROTOS and not (is_ascii_number(val) and int(val) < 256):
             return f"unknown protocol '{val}' (expected tcp, udp, icmp or 0-255)"
     return None
 
 
 def _check_uint32(value: str) -> str | None:
-    if not value.isdigit() or int(value) > 0xFFFFFFFF:
+    if not is_ascii_number(value) or int(value) > 0xFFFFFFFF:
         return "expected an unsigned 32-bit integer"
     return None
 
@@ -182,7 +189,7 @@ def _check_boolean(value: str) -> str | None:
     return None if value in ("true", "false") else "expected 'true' or 'false'"
 
 
-_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$", re.ASCII)
 
 
 def _check_mac(value: str) -> str | None:

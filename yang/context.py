@@ -29,6 +29,18 @@ MODULES = (
     "micronf-sfc",
     "micronf-agent",
 )
+#: IETF modules the NETCONF server needs in the same context: ``nc:operation``
+#: annotations of edit-config, NACM rules kept in the running configuration,
+#: with-defaults' ``wd:default`` annotation, and the state and notifications
+#: (RFC 6022 monitoring, RFC 6470 change events) the server reports.
+PROTOCOL_MODULES = (
+    "ietf-netconf",
+    "ietf-netconf-acm",
+    "ietf-netconf-with-defaults",
+    "ietf-netconf-monitoring",
+    "ietf-netconf-notifications",
+    "micronf-controller",
+)
 
 _LOCATION = re.compile(
     r'^(?:Data|Schema) location "(?P<path>[^"]*)"(?:, line number (?P<line>\d+))?\.?$'
@@ -58,6 +70,8 @@ def new_context() -> libyang.Context:
     search = f"{modules_dir()}:{modules_dir() / 'ietf'}"
     ctx = libyang.Context(search, disable_searchdir_cwd=True)
     for name in MODULES:
+        ctx.load_module(name)
+    for name in PROTOCOL_MODULES:
         ctx.load_module(name)
     return ctx
 

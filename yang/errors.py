@@ -9,8 +9,42 @@ render the same value.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+# Characters that act on a terminal or hide or reorder text instead of
+# showing as themselves: controls (C0, DEL, C1: ESC starts ANSI sequences),
+# format characters (bidi overrides, zero-width joiners, BOM), line and
+# paragraph separators, lone surrogates (undecodable bytes).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def _escape_char(c: str) -> str:
+    code = ord(c)
+    if c == "\n":
+        return "\\n"
+    if c == "\t":
+        return "\\t"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """*text* with every character that could act on a terminal written as an escape.
+
+    This is the one escaping of micronf: everything that came from an input
+    (names, values, file names, messages quoting them) passes through it
+    before it reaches a terminal or a log line. Printable characters of any
+    script stay as they are; ``\\x1b``, ``\\n``, ``\\u202e`` are shown
+    as such.
+    """
+    if text.isascii() and text.isprintable():
+        return text  # the common case, without a per-character walk
+    return "".join(
+        _escape_char(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text
+    )
 
 
 class ErrorType(StrEnum):
@@ -73,18 +107,21 @@ class Problem:
         )
 
     def format(self) -> str:
-        """One line: ``file:line: path: message [app-tag]``."""
-        where = self.source or "<input>"
+        """One line: ``file:line: path: message [app-tag]``, safe for a terminal.
+
+        Every part may hold text from the input, so every part is escaped
+        (:func:`printable`); the message's runs of white space become one space.
+        """
+        where = printable(self.source or "<input>")
         if self.line is not None:
             where += f":{self.line}"
-        text = " ".join(self.message.split())
         parts = [where]
         if self.path:
-            parts.append(self.path)
-        parts.append(text)
+            parts.append(printable(self.path))
+        parts.append(printable(" ".join(self.message.split())))
         line = ": ".join(parts)
         if self.app_tag:
-            line += f" [{self.app_tag}]"
+            line += f" [{printable(self.app_tag)}]"
         return line
 
     def as_dict(self) -> dict[str, object]:

@@ -18,6 +18,7 @@ values the first time a path goes through it, so a lookup costs O(depth).
 from __future__ import annotations
 
 import bisect
+import gc
 import json
 import re
 from typing import Any
@@ -344,12 +345,19 @@ class Locator:
         doc = self._document()
         if doc is None:
             return None
+        # decoding list entries allocates many objects and no cycles: the
+        # cyclic GC would only rescan the growing heap (superlinear time)
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return doc.line(parse_path(path))
         except (ValueError, RecursionError, IndexError):
             # Not the JSON libyang accepted (or nested beyond Python's stack):
             # this path simply gets no line.
             return None
+        finally:
+            if collecting:
+                gc.enable()
 
 
 def line_of(text: bytes, fmt: str, path: str | None) -> int | None:

@@ -22,14 +22,19 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from . import locate
-from .errors import Problem, ValidationFailed
-from .validator import ValidatedIntent, Validator
+import libyang
 
-#: Inputs larger than this are refused before parsing (override per call).
-MAX_INPUT_BYTES = 4 * 1024 * 1024
+from . import budgets as budgets_mod
+from . import explain, locate
+from .context import builtin_catalog_path
+from .errors import Problem, ValidationFailed
+from .inputs import check_size
+from .inputs import check_text as check_text  # re-exported: the store reads with it
+from .validator import ValidatedIntent, Validator
 
 FORMATS = ("xml", "json")
 
@@ -47,79 +52,6 @@ def default_validator(builtin_catalog: bool = True) -> Validator:
     return Validator(builtin_catalog=builtin_catalog)
 
 
-def too_large(limit: int, size: int | None = None) -> ValidationFailed:
-    """The error for an input over *limit* bytes (*size* bytes, if known)."""
-    what = "input is" if size is None else f"input is {size} bytes,"
-    return ValidationFailed(
-        [Problem(f"{what} more than the limit of {limit} bytes", app_tag="micronf-input-too-large")]
-    )
-
-
-def check_size(data: bytes, max_bytes: int | None) -> None:
-    limit = MAX_INPUT_BYTES if max_bytes is None else max_bytes
-    if len(data) > limit:
-        raise too_large(limit, len(data))
-
-
-_UTF8_BOM = b"\xef\xbb\xbf"
-_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
-_WIDE_ENCODINGS = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be")
-
-
-def _looks_wide(raw: bytes) -> bool:
-    """UTF-16 or UTF-32 text: a byte-order mark, or ASCII padded with NULs."""
-    if raw.startswith(_WIDE_BOMS):
-        return True
-    head = raw[:256]
-    for enc in _WIDE_ENCODINGS:
-        unit = 4 if "32" in enc else 2
-        chunk = head[: len(head) // unit * unit]
-        try:
-            text = chunk.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if text.strip() and all(c in "\t\n\r" or " " <= c <= "~" for c in text):
-            return True
-    return False
-
-
-def check_text(raw: bytes) -> bytes:
-    """*raw* without a UTF-8 byte-order mark; refuses what is not UTF-8 text.
-
-    libyang reads UTF-8 only and, given other bytes, reports garbled
-    characters; XML 1.0 requires accepting a leading byte-order mark.
-    """
-    if raw.startswith(_UTF8_BOM):
-        raw = raw[len(_UTF8_BOM) :]
-    if _looks_wide(raw):
-        raise ValidationFailed(
-            [
-                Problem(
-                    "input is not UTF-8 (looks like UTF-16/32): micronf reads UTF-8 only",
-                    app_tag="micronf-bad-encoding",
-                )
-            ]
-        )
-    if b"\x00" in raw:
-        raise ValidationFailed(
-            [Problem("input holds NUL bytes: not a text document", app_tag="malformed-message")]
-        )
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise ValidationFailed(
-            [
-                Problem(
-                    f"input is not valid UTF-8 at byte {exc.start} (line {line})",
-                    app_tag="micronf-bad-encoding",
-                    line=line,
-                )
-            ]
-        ) from None
-    return raw
-
-
 def validate_instance(
     data: bytes | str,
     fmt: str,
@@ -128,8 +60,12 @@ def validate_instance(
     builtin_catalog: bool = True,
     keep_user_json: bool = False,
     add_lines: bool = True,
+    budgets: Mapping[str, int] | None = None,
 ) -> ValidatedIntent:
     """Validate YANG instance data (``fmt`` is ``"xml"`` or ``"json"``).
+
+    ``budgets`` override those of :mod:`micronf.yang.budgets`, checked
+    before libyang parses anything.
 
     At most :data:`MAX_PROBLEMS` problems are reported, then one that says
     how many more there were (``micronf-too-many-errors``).
@@ -143,9 +79,10 @@ def validate_instance(
         raise ValidationFailed([Problem("input is empty", app_tag="micronf-empty-input")])
 
     try:
+        budgets_mod.check(raw, fmt, budgets)
         return _validate(raw, fmt, keep_user_json, builtin_catalog)
     except ValidationFailed as failed:
-        problems = cap_problems(failed.problems)
+        problems = cap_problems(_with_choices(failed.problems, raw, fmt, builtin_catalog))
         if add_lines:
             problems = _add_lines(problems, raw, fmt)
         raise ValidationFailed(problems) from None
@@ -164,6 +101,65 @@ def cap_problems(problems: list[Problem], limit: int | None = None) -> list[Prob
             app_tag="micronf-too-many-errors",
         ),
     ]
+
+
+def _needs_choices(p: Problem) -> bool:
+    return p.app_tag in ("micronf-unknown-node", "micronf-unknown-parameter") or (
+        p.message.startswith(("Invalid leafref value", "Invalid enumeration value"))
+    )
+
+
+def _needs_key(p: Problem) -> bool:
+    """A data path with a list step that lacks its key predicate."""
+    if not p.path:
+        return False
+    keys = budgets_mod.list_keys()
+    schema = ""
+    for m in re.finditer(r"/([^/\[]+)(\[)?", p.path):
+        step = m.group(1) if not schema else m.group(1).split(":")[-1]
+        schema = f"{schema}/{step}"
+        if schema in keys and not m.group(2):
+            return True
+    return False
+
+
+def _with_choices(
+    problems: list[Problem], raw: bytes, fmt: str, builtin_catalog: bool
+) -> list[Problem]:
+    """Problems naming something unknown, with the valid choices (see :mod:`.explain`).
+
+    Only on failure, and only when a problem needs it: the input is parsed
+    again (it parsed before, or there would be no such problem) and the
+    built-in catalog added, as the validator saw them.
+    """
+    if not any(_needs_choices(p) or _needs_key(p) for p in problems):
+        return problems
+    validator = default_validator(builtin_catalog)
+    try:
+        data = validator.parse(raw, "xml" if fmt == "xml" else "json").to_dict()
+    except ValidationFailed:
+        data = {}  # a parse error (a bad enumeration value): the schema still knows
+    if builtin_catalog:
+        builtin = json.loads(builtin_catalog_path().read_bytes()).get("micronf-catalog:catalog", {})
+        cat = data.setdefault("micronf-catalog:catalog", {})
+        for name, entries in builtin.items():
+            if isinstance(entries, list):
+                cat[name] = [*cat.get(name, []), *entries]
+
+    def enums(path: str) -> list[str]:
+        schema = re.sub(r"\[[^\]]*\]", "", path)
+        try:
+            with validator.lock:
+                node = next(validator.context.find_path(schema), None)
+                if not isinstance(node, libyang.SLeaf | libyang.SLeafList):
+                    return []
+                values = [e.name() for e in node.type().enums()]
+        except Exception:  # noqa: BLE001 - no such schema node, or not an enumeration
+            return []
+        return values
+
+    problems = explain.add_keys(problems, data, budgets_mod.list_keys())
+    return explain.add_choices(problems, data, enums)
 
 
 def _add_lines(problems: list[Problem], raw: bytes, fmt: str) -> list[Problem]:
