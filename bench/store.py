@@ -119,31 +119,46 @@ def make_chain(i: int, rng: random.Random, edit: int = 0) -> dict[str, Any]:
     proto = "udp" if i % 5 == 0 else "tcp"
     chain["ingress"] = {
         "vnf": vnfs[0]["name"],
+        "agent": f"{site}-a",
         "port": f"port{i % 4}",
         "match": {
             "ipv4": {"destination-ipv4-network": f"10.{(i >> 8) & 255}.{i & 255}.0/24"},
             proto: {"destination-port": {"operator": "eq", "port": 1024 + i % 60000}},
         },
     }
-    chain["egress"] = {"port": f"port{(i + 1) % 4}"}
+    chain["egress"] = {"agent": f"{site}-a", "port": f"port{(i + 1) % 4}"}
     chain["placement"] = {"expected-rate": f"{rng.randint(1, 400) / 10:.1f}"}
     return chain
 
 
+def make_agents() -> dict[str, Any]:
+    """One server per site, four ports each: the ports chains name (leafrefs)."""
+    return {
+        "agent": [
+            {
+                "name": f"{site}-a",
+                "address": f"198.51.100.{k + 1}",
+                "numa-node": [{"id": 0, "core": [1, 2, 3]}],
+                "port": [
+                    {
+                        "name": f"port{p}",
+                        "numa-node": 0,
+                        "mac-address": f"02:00:00:00:{k:02x}:{p:02x}",
+                    }
+                    for p in range(4)
+                ],
+            }
+            for k, site in enumerate(SITES)
+        ]
+    }
+
+
 def make_chains(n: int, seed: int, edits: dict[int, int] | None = None) -> dict[str, Any]:
-    """The intent of *n* chains; *edits* maps a chain index to its edit count."""
+    """The intent of *n* chains (and the agents they use); *edits* maps a chain index
+    to its edit count."""
     edits = edits or {}
     return {
-        # the agents registry the chains' ingress and egress ports refer to
-        "micronf-sfc:agents": {
-            "agent": [
-                {
-                    "name": "server-a",
-                    "numa-node": [{"id": 0, "core": [1, 2, 3]}],
-                    "port": [{"name": f"port{k}", "numa-node": 0} for k in range(4)],
-                }
-            ]
-        },
+        "micronf-sfc:agents": make_agents(),
         "micronf-sfc:chains": {
             "chain": [
                 make_chain(i, random.Random(seed * 1_000_003 + i), edits.get(i, 0))

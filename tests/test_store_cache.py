@@ -36,6 +36,8 @@ def _user_catalog() -> dict[str, Any]:
 
 
 CATALOG = _user_catalog()
+#: the servers and ports the example chains name
+AGENTS = {k: v for k, v in EXAMPLE.items() if k != "micronf-sfc:chains"}
 
 
 def test_entry_texts_give_the_digest_and_text_of_the_whole_content() -> None:
@@ -76,7 +78,7 @@ def _json_file(tmp_path: Path, name: str, data: dict[str, Any]) -> Path:
 )
 def test_plan_changes_equal_the_diff_of_the_whole_trees(tmp_path: Path, change: str) -> None:
     v = Validator()
-    before = {**chains(6), **CATALOG}
+    before = {**AGENTS, **chains(6), **CATALOG}
     after = copy.deepcopy(before)
     after_chains = after["micronf-sfc:chains"]["chain"]
     if change == "one chain":
@@ -87,11 +89,11 @@ def test_plan_changes_equal_the_diff_of_the_whole_trees(tmp_path: Path, change: 
         after_chains.append(extra)
         after_chains[0]["description"] = "first, changed"
     elif change == "a new container":
-        before = chains(6)
+        before = {**AGENTS, **chains(6)}
     elif change == "remove a container":
         del after["micronf-catalog:catalog"]
     else:
-        after = chains(3, variant=9, changed=0)
+        after = {**AGENTS, **chains(3, variant=9, changed=0)}
     with Store.open(tmp_path / "intent.db") as store:
         svc = IntentService(store, v)
         first = svc.plan([svc.read(_json_file(tmp_path, "a.json", before), "json")], replace=True)
@@ -112,7 +114,7 @@ def test_merging_one_chain_keeps_the_others_and_their_order(tmp_path: Path) -> N
     v = Validator()
     with Store.open(tmp_path / "intent.db") as store:
         svc = IntentService(store, v)
-        base = chains(5)
+        base = {**AGENTS, **chains(5)}
         svc.commit(
             svc.plan([svc.read(_json_file(tmp_path, "a.json", base), "json")]),
             author="t",
@@ -128,7 +130,7 @@ def test_merging_one_chain_keeps_the_others_and_their_order(tmp_path: Path) -> N
         ]
         rev = svc.commit(plan, author="t", channel="file")
         assert rev.summary == {"added": 0, "changed": 1, "removed": 0}
-        assert json.loads(rev.config) == chains(5, variant=1, changed=3)
+        assert json.loads(rev.config) == {**AGENTS, **chains(5, variant=1, changed=3)}
 
 
 def test_a_plan_from_unvalidated_data_is_stored_as_libyang_prints_it(tmp_path: Path) -> None:

@@ -13,6 +13,11 @@ first, the commit fails with :class:`Conflict` naming the revision it raced
 makes two inserts of the same number impossible even on PostgreSQL under
 READ COMMITTED).
 
+A store keeps the last revision it read or wrote (usually the head) in
+memory, keyed by number and digest, with each entry's JSON text: a commit
+on top of it compares, digests and serialises only the entries that changed
+(:class:`.document.Texts`), and never reads back what it wrote.
+
 SQLite (a file; the default) and PostgreSQL (a URL) are both supported.
 Migrations (Alembic) are applied when a store opens. Every failure a user
 can meet (a corrupt or foreign file, a locked database, an unreachable

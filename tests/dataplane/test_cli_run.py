@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,48 @@ def test_example_trace_is_what_its_script_makes(tmp_path: Path) -> None:
         timeout=120,
     )
     assert out.read_bytes() == TRACE.read_bytes()
+
+
+def _workers_of(prefix: str) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"micronf.dataplane.worker" in cmd and prefix.encode() in cmd:
+                pids.append(int(proc.name))
+    return pids
+
+
+def test_killed_run_leaves_no_worker_and_its_files_go_at_the_next_start(tmp_path: Path) -> None:
+    # A uNF that spins for a second per packet: the run cannot end by itself.
+    graph = _mutated(tmp_path, '"class": "CountUrl"', '"class": "TestBusy"')
+    graph.write_text(
+        graph.read_text().replace(
+            '{"name": "url", "value": ["^/login", "^/api/"]}',
+            '{"name": "cycles", "value": ["2000000000"]}',
+        )
+    )
+    proc = subprocess.Popen(
+        [str(MICRONF), "dataplane", "run", str(graph), "--rx", f"port0={TRACE}"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    prefix = f"micronf{proc.pid}"
+    deadline = time.monotonic() + 60
+    while len(_workers_of(prefix)) < 8:  # every uNF started
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    while _workers_of(prefix):  # they die with their primary (a hang guard only)
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert list(HUGE.glob(f"{prefix}map_*"))  # a SIGKILL cannot clean up...
+    code, _, stderr = run(GRAPH, "--rx", f"port0={TRACE}")
+    assert code == 0, stderr
+    assert not list(HUGE.glob(f"{prefix}map_*"))  # ...the next runtime does
+    assert not Path(f"/var/run/dpdk/{prefix}").exists()
