@@ -108,10 +108,12 @@ class DataTree:
         self._node = node  # struct lyd_node * (first sibling) or NULL
 
     def __del__(self) -> None:
+        # Never call into libyang from a finaliser: the garbage collector may run
+        # it in the middle of another libyang call on the same context (even in
+        # the same thread). The tree is freed by the validator's next operation.
         node, self._node = self._node, ffi.NULL
         if node is not None and node != ffi.NULL:
-            with self._validator.lock:
-                lib.lyd_free_all(node)
+            self._validator._garbage.append(node)
 
     @property
     def empty(self) -> bool:
@@ -173,6 +175,7 @@ class Validator:
 
     def __init__(self, *, builtin_catalog: bool = True) -> None:
         self.lock = threading.RLock()
+        self._garbage: list[Any] = []  # trees whose DataTree was finalised
         self.context = new_context()
         self.builtin_catalog = builtin_catalog
         self._builtin_text = builtin_catalog_path().read_bytes() if builtin_catalog else b""
@@ -184,6 +187,7 @@ class Validator:
         """Phase ``parse``: strict parse of configuration data (no state, no DTD)."""
         data = raw.encode() if isinstance(raw, str) else raw
         with self.lock:
+            self._collect()
             return DataTree(self, self._parse(data, _FORMATS[fmt]))
 
     def from_dict(self, data: dict[str, Any]) -> DataTree:
@@ -214,6 +218,7 @@ class Validator:
             )
         clock = _Clock(timings)
         with self.lock:
+            self._collect()
             root = ffi.new("struct lyd_node **", self._dup(tree._node))
             try:
                 user_json = (
@@ -265,6 +270,11 @@ class Validator:
         return keys
 
     # ---------------------------------------------------------------- libyang helpers
+
+    def _collect(self) -> None:
+        """Free the trees of finalised DataTrees (called with the lock held)."""
+        while self._garbage:
+            lib.lyd_free_all(self._garbage.pop())
 
     def _check_owner(self, tree: DataTree) -> None:
         if tree._validator is not self:
