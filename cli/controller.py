@@ -10,8 +10,6 @@ from typing import Annotated
 
 import typer
 
-from micronf.controller.daemon import ControllerOptions, serve
-
 DEFAULT_STATE = Path("micronf-state")
 
 
@@ -62,6 +60,9 @@ def controller(
 
     def say(text: str) -> None:
         print(text, flush=True)
+
+    # asyncssh, SQLAlchemy and the store load here, not when any command starts
+    from micronf.controller.daemon import ControllerOptions, serve
 
     options = ControllerOptions(
         db=db,

@@ -16,7 +16,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,13 +24,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from micronf.agent.deployer import DeployError, Deployment, PortBinding, plan
-from micronf.dataplane import DataplaneError, Runtime
-from micronf.dataplane.pcap import count_packets
 from micronf.yang import Problem, ValidationFailed
 from micronf.yang.locate import line_of
 
 from .intake import UsageError, load_file, preflight
+
+if TYPE_CHECKING:  # the runtime (cffi module, DPDK libraries) loads only when a graph runs
+    from micronf.agent.deployer import PortBinding
 
 app = typer.Typer(
     help="Run uNF graphs on the DPDK data plane of this machine.",
@@ -56,6 +56,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _bindings(rx: list[str], tx: list[str]) -> list[PortBinding]:
+    from micronf.agent.deployer import PortBinding
+
     ports: dict[str, dict[str, Path]] = {}
     for opt, values in (("rx", rx), ("tx", tx)):
         for v in values:
@@ -101,6 +103,10 @@ def run(
     Exit status: 0 when every packet went through, 1 on a bad graph or a failed
     run, 2 on a usage error.
     """
+    from micronf.agent.deployer import DeployError, Deployment, plan
+    from micronf.dataplane import DataplaneError, Runtime
+    from micronf.dataplane.pcap import count_packets
+
     source = str(desired)
     try:
         fmt = preflight(desired)

@@ -9,9 +9,6 @@ from typing import Annotated
 
 import typer
 
-from micronf.controller.daemon import users_path
-from micronf.netconf import UserDb, UserFileError
-
 from .controller import DEFAULT_STATE
 
 app = typer.Typer(help="Manage the controller's NETCONF users.", no_args_is_help=True)
@@ -65,6 +62,9 @@ def add(
     if secret == "":
         sys.stderr.write("error: empty password\n")
         raise typer.Exit(1)
+    from micronf.controller.daemon import users_path
+    from micronf.netconf import UserDb, UserFileError
+
     db = UserDb(users_path(state_dir))
     known = db.get(name) if db.path.exists() else None
     if not keys and secret is None and known is None:

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-GOOD = sorted(EXAMPLES.glob("*.json")) + sorted(EXAMPLES.glob("*.xml"))
+GOOD = sorted(EXAMPLES.glob("paper-sfc*.json")) + sorted(EXAMPLES.glob("paper-sfc*.xml"))
 BAD = ROOT / "tests" / "data" / "bad"
 
 Micronf = Callable[..., subprocess.CompletedProcess[str]]
