@@ -198,14 +198,28 @@ def postgresql_store() -> Iterator[tuple[str, Any]]:
     import psycopg
     from pgcluster import cluster  # the tests' throw-away cluster
 
-    with cluster() as url:
+    # the cluster's folder must be reachable by the postgres user; TMPDIR may be
+    # a private folder (pytest's, a user's): fall back to /tmp then
+    saved, tempfile.tempdir = tempfile.tempdir, _tmp_for_postgres()
+    try:
+        with cluster() as url:
+            tempfile.tempdir = saved
 
-        def size() -> int:
-            with psycopg.connect(url, autocommit=True) as conn:
-                row = conn.execute("SELECT pg_total_relation_size('revisions')").fetchone()
-                return int(row[0]) if row else 0
+            def size() -> int:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    row = conn.execute("SELECT pg_total_relation_size('revisions')").fetchone()
+                    return int(row[0]) if row else 0
 
-        yield url, size
+            yield url, size
+    finally:
+        tempfile.tempdir = saved
+
+
+def _tmp_for_postgres() -> str:
+    tmp = Path(tempfile.gettempdir()).resolve()
+    if all(p.stat().st_mode & 0o001 for p in (tmp, *tmp.parents)):
+        return str(tmp)
+    return "/tmp"
 
 
 def postgresql_available() -> bool:
