@@ -4,6 +4,7 @@ and writes its JSON with the headline key. No number is asserted."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,7 @@ def test_benchmark_runs_and_writes_its_key(
     assert proc.returncode == 0, proc.stderr[-2000:]
     name = script.removesuffix(".py")
     result = json.loads((tmp_path / f"{name}.json").read_text())
-    assert isinstance(result[key], float) and result[key] > 0
+    # a figure, not a timing assertion: under load a short run can give any sign
+    assert isinstance(result[key], float) and math.isfinite(result[key])
     assert (tmp_path / f"{name}.png").stat().st_size > 0
     assert "|" in proc.stdout  # the markdown table
