@@ -38,6 +38,7 @@ from micronf.yang import (
     ValidationFailed,
     Validator,
 )
+from micronf.yang import budgets as budgets_mod
 from micronf.yang.inputs import limit_of, read_regular_file
 from micronf.yang.locate import Locator
 from micronf.yang.validate import cap_problems, check_text
@@ -89,14 +90,26 @@ class IntentService:
 
     # ---------------------------------------------------------------------- reading
 
-    def read(self, path: Path, fmt: str, max_bytes: int | None = None) -> IntentFile:
-        """Read one file (format ``tosca``, ``xml`` or ``json``) into unvalidated data."""
+    def read(
+        self,
+        path: Path,
+        fmt: str,
+        max_bytes: int | None = None,
+        budgets: Mapping[str, int] | None = None,
+    ) -> IntentFile:
+        """Read one file (format ``tosca``, ``xml`` or ``json``) into unvalidated data.
+
+        ``budgets`` override the parse-cost budgets of :mod:`micronf.yang.budgets`.
+        """
         source = str(path)
         limit = limit_of(max_bytes)
         try:
             if fmt == "tosca":
-                return IntentFile(source, translate_file(path, max_bytes=limit))
+                return IntentFile(source, translate_file(path, max_bytes=limit, budgets=budgets))
             raw = check_text(read_regular_file(path, limit))
+            # The same linear pre-pass as `micronf validate`: list sizes,
+            # namespace declarations, duplicates, before libyang sees the text.
+            budgets_mod.check(raw, fmt, budgets)
             operations: dict[document.EntryId, Operation] = {}
             if fmt == "xml":
                 raw, ops = _unwrap_config(raw)
