@@ -1,9 +1,11 @@
 """Changing the stored intent: read files, merge them over running, validate, diff, commit.
 
-This is the path every change takes (``micronf apply``, ``rollback``; NETCONF
-commits reuse :meth:`IntentService.commit_tree`): the new *full* intent is
-built, validated as a whole by the one validator, compared with the running
-revision, and only then written as one revision. An invalid result stores
+This is the path of every change made from files (``micronf apply``,
+``rollback``): the new *full* intent is built, validated as a whole by the one
+validator, compared with the running revision, and only then written as one
+revision. NETCONF edits arrive as whole datastores instead of files: they are
+validated by the same :class:`~micronf.yang.Validator` and written with the
+same optimistic parent check by :mod:`micronf.controller.datastores`. An invalid result stores
 nothing. Beyond that one validation, a change costs its size: the running
 intent is taken from the store's cache as entries, only the changed entries
 are passed through libyang alone (to store them as libyang prints them) and
