@@ -22,19 +22,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from micronf.controller.compiler import SWITCHABLE, CostModel
-from micronf.controller.dry_run import DryRunResult, dry_run
-from micronf.models import Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed, default_validator
 
-from .draw import DrawError, to_dot, write_picture
+if TYPE_CHECKING:  # the compiler and the models load only when a dry run runs
+    from micronf.controller.dry_run import DryRunResult
+    from micronf.models import Intent
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 _WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
@@ -231,6 +230,7 @@ def _from_store(
     """(new intent, current intent, generation, what current is) from the store."""
     from micronf.controller.intent import IntentService
     from micronf.controller.store import Store, StoreError
+    from micronf.models import Intent
 
     validator = default_validator()
     try:
@@ -317,6 +317,8 @@ def run(
             listed = f": {', '.join(chains)}" if chains else ""
             out.print(f"[green]✓[/] {escape(name)}: valid ({len(chains)} chain{plural}{listed})")
     data = results[0].data if len(results) == 1 else merge_intents(results)
+    from micronf.models import Intent
+
     _finish(
         Intent.from_data(data), None, 1, "empty", files, as_json, graph, passes, cycles, label_share
     )
@@ -334,6 +336,11 @@ def _finish(
     cycles: Path | None,
     label_share: dict[str, float],
 ) -> NoReturn:
+    from micronf.controller.compiler import CostModel
+    from micronf.controller.dry_run import dry_run
+
+    from .draw import DrawError, to_dot, write_picture
+
     if not intent.chains:
         _fail(
             [Problem("the intent has no chains: nothing to compile", "/micronf-sfc:chains")],
@@ -454,6 +461,8 @@ def command(
     Exit status: 0 if the intent can be deployed, 1 if it is invalid or cannot be
     placed, 2 on a usage error.
     """
+    from micronf.controller.compiler import SWITCHABLE
+
     switches = dict(zip(SWITCHABLE, (dedup, parallelize, consolidate), strict=True))
     passes = {k: v for k, v in switches.items() if v is not None}
     if fmt is not None and fmt not in ("tosca", "xml", "json"):

@@ -8,13 +8,11 @@ full); everything printed goes through :mod:`.output`, which escapes input.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from micronf.models import Chain, Intent
 from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
@@ -36,6 +34,9 @@ from .output import (
     usage_error,
 )
 
+if TYPE_CHECKING:  # the models load only where a command needs them (start-up time)
+    from micronf.models import Chain, Intent
+
 app = typer.Typer(
     name="micronf",
     help=(
@@ -56,6 +57,8 @@ app.add_typer(dataplane_app, name="dataplane")
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import version
+
         out.line(f"micronf {version('micronf')}")
         raise typer.Exit()
 
@@ -221,6 +224,8 @@ def validate(
             if not as_json:
                 out.line(out.mark(True), f" {item.source}: {_summary(result)}")
                 if show:
+                    from micronf.models import Intent
+
                     intent = Intent.from_validated(result)
                     for chain in intent.chains.values():
                         _show_chain(chain, intent)
