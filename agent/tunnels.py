@@ -62,6 +62,8 @@ DESIRED = "/micronf-agent:agent/desired"
 MAX_RX_ENTRIES = 8
 #: Longest rte_ring name (RTE_RING_NAMESIZE less the "RG_" prefix, and the NUL).
 RING_NAME_MAX = 28
+#: Seconds a live link stays down before a run ends on it (see wait_quiet).
+LINK_DOWN_SETTLE = 0.5
 
 
 def tunnel_path(name: str) -> str:
@@ -342,24 +344,37 @@ def port_packets(runtime: Runtime, ports: Sequence[PortBinding]) -> int:
 
 
 def wait_quiet(deployment: Deployment, *, quiet: float, timeout: float) -> bool:
-    """With live ports: wait until packets have moved through them, none has
-    for ``quiet`` seconds, and the mbuf pool is full again (True), or until
-    a uNF fails or the timeout (False).
+    """With live ports: wait until packets have moved through them and then
+    either every link went down (the other side left) or nothing moved for
+    ``quiet`` seconds, with the mbuf pool full again (True); False when a uNF
+    fails or at the timeout.
 
     A run on traces knows when it is done; one on a live device cannot, since
-    the other side may always send more: it ends when the link goes quiet.
+    the other side may always send more. A link that went down stays down
+    for ``LINK_DOWN_SETTLE`` seconds before the run ends: a memif server that
+    closes its device while DPDK's interrupt thread still handles the peer's
+    disconnection can crash (DPDK 22.11), so the side that receives should
+    end after the side that sends.
     """
     rt = deployment.runtime
     ports = live_ports(deployment.plan)
     end = time.monotonic() + timeout
     seen, since = 0, time.monotonic()
+    down_since: float | None = None
     while time.monotonic() < end:
         if deployment.failed():
             return False
         now = port_packets(rt, ports)
-        if now != seen:
+        # Only growth counts: a memif port's statistics read 0 again once its
+        # peer has left.
+        if now > seen:
             seen, since = now, time.monotonic()
-        elif seen and time.monotonic() - since >= quiet and rt.mempool().in_use == 0:
+        if not any(rt.port_link_up(p.device) for p in ports):
+            down_since = down_since or time.monotonic()
+        else:
+            down_since = None
+        left = down_since is not None and time.monotonic() - down_since >= LINK_DOWN_SETTLE
+        if seen and (left or time.monotonic() - since >= quiet) and rt.mempool().in_use == 0:
             return True
         time.sleep(0.02)
     return False

@@ -72,6 +72,8 @@ def _bindings(rx: list[str], tx: list[str]) -> list[PortBinding]:
 
 def _devices(bindings: list[PortBinding], port: list[str]) -> list[PortBinding]:
     """--port NAME=DRIVER[,ARGS]: a port on a live DPDK device (tunnels to another server)."""
+    from micronf.agent.deployer import PortBinding
+
     by_name = {b.name: b for b in bindings}
     for v in port:
         name, sep, device = v.partition("=")
