@@ -81,8 +81,14 @@ def _devices(bindings: list[PortBinding], port: list[str]) -> list[PortBinding]:
         if not sep or not name or not driver.startswith("net_") or len(driver) <= 4:
             raise UsageError(
                 f"--port takes PORT=DEVICE with a DPDK vdev such as "
-                f"net_memif0,role=server,socket=/tmp/a.sock or net_af_packet0,iface=veth0, "
-                f"not {v!r}"
+                f"net_memif0,role=server,socket=/tmp/a.sock, not {v!r}"
+            )
+        if driver.startswith("net_af_packet"):
+            # Its rings are mapped in the primary only: a uNF worker (a
+            # secondary process) that polls it crashes.
+            raise UsageError(
+                f"--port {name}: net_af_packet devices work in one process only, and every "
+                "uNF is its own DPDK process; use net_memif (or --rx/--tx pcap files)"
             )
         if name in by_name:
             raise UsageError(f"port {name} is bound twice (--port, --rx or --tx)")

@@ -398,12 +398,22 @@ def test_a_memif_client_without_its_server_is_one_line(tmp_path: Path) -> None:
     assert len(ours) == 1 and "cannot start device net_memif0" in ours[0], stderr
 
 
-@pytest.mark.parametrize("bad", ["tun0", "tun0=memif0", "=net_memif0", "tun0=net_"])
-def test_a_bad_port_option_is_a_usage_error(tmp_path: Path, bad: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("tun0", "--port takes PORT=DEVICE"),
+        ("tun0=memif0", "--port takes PORT=DEVICE"),
+        ("=net_memif0", "--port takes PORT=DEVICE"),
+        ("tun0=net_", "--port takes PORT=DEVICE"),
+        ("tun0=net_af_packet0,iface=lo", "net_af_packet devices work in one process only"),
+        ("in0=net_memif0", "port in0 is bound twice"),
+    ],
+)
+def test_a_bad_port_option_is_a_usage_error(tmp_path: Path, bad: str, says: str) -> None:
     a, _ = _write(tmp_path, "vxlan")
-    code, stderr = _cli(a, "--port", bad, cwd=tmp_path)
+    code, stderr = _cli(a, "--rx", f"in0={EXAMPLE / 'in0.pcap'}", "--port", bad, cwd=tmp_path)
     assert code == 2
-    assert stderr.count("\n") == 1 and "--port takes PORT=DEVICE" in stderr
+    assert stderr.count("\n") == 1 and says in stderr, stderr
 
 
 def test_a_tunnel_port_without_a_device_is_one_line(tmp_path: Path) -> None:
