@@ -26,17 +26,27 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.tree import Tree
 
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed, default_validator
+from micronf.yang.errors import printable
+
+from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 if TYPE_CHECKING:  # the compiler and the models load only when a dry run runs
     from micronf.controller.dry_run import DryRunResult
     from micronf.models import Intent
-from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
 
 _WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
+
+
+def escape(text: str) -> str:
+    """Input text for a rich markup string: controls, bidi and newlines made
+    visible (:func:`~micronf.yang.errors.printable`), then markup escaped."""
+    return _markup_escape(printable(text))
+
+
 out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 
