@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -521,7 +522,7 @@ def command(
     )
 
 
-def _write_desired(desired: dict[str, Any], folder: Path) -> list[Path]:
+def _write_desired(desired: Mapping[str, Any], folder: Path) -> list[Path]:
     """One micronf-agent document per agent, validated already; the written paths."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
