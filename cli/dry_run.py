@@ -34,6 +34,7 @@ from micronf.yang import Problem, ValidatedIntent, ValidationFailed, default_val
 from micronf.yang.errors import printable
 
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
+from .output import chain_list
 
 if TYPE_CHECKING:  # the compiler and the models load only when a dry run runs
     from micronf.controller.dry_run import DryRunResult
@@ -329,7 +330,7 @@ def run(
         if not as_json:
             chains = [c["name"] for c in results[-1].chains]
             plural = "s" if len(chains) != 1 else ""
-            listed = f": {', '.join(chains)}" if chains else ""
+            listed = f": {chain_list(chains)}" if chains else ""
             out.print(f"[green]✓[/] {escape(name)}: valid ({len(chains)} chain{plural}{listed})")
     data = results[0].data if len(results) == 1 else merge_intents(results)
     from micronf.models import Intent
