@@ -28,6 +28,7 @@ from .output import (
     EXIT_OK,
     OutputUnavailable,
     TreeNode,
+    chain_list,
     err,
     out,
     run,
@@ -131,7 +132,7 @@ def _summary(v: ValidatedIntent) -> str:
     names = [c["name"] for c in v.chains]
     if not names:
         return "valid (no chains)"
-    return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {', '.join(names)})"
+    return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {chain_list(names)})"
 
 
 @app.command()
