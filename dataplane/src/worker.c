@@ -337,7 +337,8 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 	__atomic_store_n(&slot->state, UNF_SLOT_RUNNING, __ATOMIC_RELEASE);
 	/* A device reader waits while the agent starts the other workers of its
 	 * graph (see unf_hold_readers). */
-	while (in.kind == UNF_PORT_ETHDEV && unf_readers_held() && !slot->stop)
+	while (in.kind == UNF_PORT_ETHDEV && unf_readers_held() && !slot->stop &&
+	       rte_rdtsc() < deadline)
 		rte_delay_us_sleep(100);
 
 	while (!slot->stop) {
