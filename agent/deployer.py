@@ -37,7 +37,7 @@ from micronf.dataplane import (
 )
 from micronf.yang import Problem
 
-from .tunnels import expand_tunnels, wait_links
+from .tunnels import add_port, expand_tunnels, wait_links
 
 AGENT = "micronf-agent:agent"
 DESIRED = f"/{AGENT}/desired"
@@ -347,7 +347,7 @@ class Deployment:
     def start(self) -> None:
         rt = self.runtime
         for port in self.plan.ports:
-            self.port_ids[port.name] = rt.add_port(port.device, port.devargs)
+            self.port_ids[port.name] = add_port(rt, port)
         wait_links(rt, self.plan)  # live ports the graph writes: up before traffic
         rt.hold_readers(True)  # no packet moves before every worker started
         for ring in self.plan.rings:

@@ -317,6 +317,19 @@ def _written(plan: Plan) -> set[str]:
     return {port for u in plan.unfs for _, _, _, port, _, _ in u.egress if port}
 
 
+def add_port(runtime: Runtime, port: PortBinding) -> int:
+    """Create the device of a port; a live device that cannot start says why it may not."""
+    try:
+        return runtime.add_port(port.device, port.devargs)
+    except DataplaneError as exc:
+        if port.vdev and "role=client" in port.devargs and "cannot start" in str(exc):
+            raise DataplaneError(
+                f"port '{port.name}': {exc} (a memif client connects to a running server: "
+                "start the other side first)"
+            ) from None
+        raise
+
+
 def wait_links(runtime: Runtime, plan: Plan, timeout: float = 10.0) -> None:
     """Wait until every live port the graph writes has its link up.
 

@@ -396,6 +396,7 @@ def test_a_memif_client_without_its_server_is_one_line(tmp_path: Path) -> None:
     assert code == 1
     ours = [ln for ln in stderr.splitlines() if ln.startswith("✗")]  # DPDK logs one too
     assert len(ours) == 1 and "cannot start device net_memif0" in ours[0], stderr
+    assert "start the other side first" in ours[0]
 
 
 @pytest.mark.parametrize(
