@@ -271,6 +271,65 @@ def test_what_yang_cannot_see(change: Any, ports: list[str], where: str, says: s
     assert says in str(exc.value)
 
 
+def _b_with(unfs: list[dict[str, Any]], tunnels: int = 2) -> dict[str, Any]:
+    """Server B's graph with more rx tunnels on tun0 and extra uNFs."""
+    doc = copy.deepcopy(_desired()["server-b"])
+    d = doc[AGENT]["desired"]
+    first = d["tunnel"][0]
+    for i in range(3, tunnels + 1):
+        d["tunnel"].append({**first, "name": f"tun-{i}", "tag": i})
+    d["unf"] += unfs
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("doc", "where", "says"),
+    [
+        (
+            _b_with([], tunnels=9),
+            "tunnel[name='tun-1']/port",
+            "carries 9 rx tunnels and 0 classifier entries; an Rx service tells at most 8",
+        ),
+        (
+            _b_with(
+                [
+                    {
+                        "id": "odd",
+                        "class": "MacSwapper",
+                        "ingress": {"kind": "port", "port": "tun0"},
+                        "egress": [{"name": "e", "kind": "port", "port": "out2"}],
+                    }
+                ]
+            ),
+            "tunnel[name='tun-1']/port",
+            "which uNF 'odd' (MacSwapper) reads; only an Rx service can demultiplex",
+        ),
+        (
+            _b_with(
+                [
+                    {
+                        "id": "in",
+                        "class": "RxService",
+                        "parameter": [{"name": "decapsulate", "value": ["false"]}],
+                        "ingress": {"kind": "port", "port": "tun0"},
+                        "egress": [{"name": "e", "kind": "port", "port": "out2"}],
+                    }
+                ]
+            ),
+            "unf[id='in']/parameter[name='decapsulate']",
+            "does not decapsulate",
+        ),
+    ],
+)
+def test_what_yang_cannot_see_on_the_receiving_side(
+    doc: dict[str, Any], where: str, says: str
+) -> None:
+    with pytest.raises(DeployError) as exc:
+        plan(doc, [PortBinding("tun0", vdev="net_memif0")], cpus=[0, 1])
+    assert exc.value.problem.path == f"/{AGENT}/desired/{where}"
+    assert says in str(exc.value)
+
+
 # ----------------------------------------------------------------- two runtimes
 
 
