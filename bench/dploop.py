@@ -274,6 +274,9 @@ class Window:
     pps: float  # packets per wall-clock second through all loops
     pps_per_cpu: float  # packets per CPU-second the loops' processes ran
     cycles: float  # busy cycles per packet through a loop
+    #: polls of an empty ingress (each followed by a yield when the uNF yields
+    #: when idle) per packet through a loop: the turns a shared core wasted
+    empty_polls: float = float("nan")
 
 
 def measure(rt: Runtime, loops: Sequence[Loop], seconds: float) -> Window:
@@ -281,24 +284,27 @@ def measure(rt: Runtime, loops: Sequence[Loop], seconds: float) -> Window:
     the loops got, so rates per CPU-second the loops' processes actually ran
     (context switches and yields included) are what compare configurations."""
 
-    def snap() -> tuple[int, int, int]:
-        rx = busy = cpu = 0
+    def snap() -> tuple[int, int, int, int]:
+        rx = busy = cpu = idle = 0
         for lp in loops:
             rx += rt.counters(lp.unfs[0]).rx
-            busy += sum(rt.counters(u).busy_cycles for u in lp.unfs)
+            counters = [rt.counters(u) for u in lp.unfs]
+            busy += sum(c.busy_cycles for c in counters)
+            idle += sum(c.idle_polls for c in counters)
             cpu += sum(cpu_ns(u.pid) for u in lp.unfs)
-        return rx, busy, cpu
+        return rx, busy, cpu, idle
 
-    rx0, b0, c0 = snap()
+    rx0, b0, c0, i0 = snap()
     t0 = time.monotonic()
     time.sleep(seconds)
-    rx1, b1, c1 = snap()
+    rx1, b1, c1, i1 = snap()
     dt = time.monotonic() - t0
     pkts = rx1 - rx0
     return Window(
         pkts / dt,
         pkts / ((c1 - c0) / 1e9) if c1 > c0 else float("nan"),
         (b1 - b0) / pkts if pkts else float("nan"),
+        (i1 - i0) / pkts if pkts else float("nan"),
     )
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,26 @@ def scheduling(mode: str, yield_after: int) -> Scheduling:
     )
 
 
-def window(rt: Runtime, mode: str, n: int, cpu: int, yield_after: int, seconds: float) -> Window:
+def switches(pids: list[int]) -> int:
+    """Context switches away from the processes' main threads, both kinds (a
+    sched_yield that hands the core over counts as involuntary, like a
+    preemption)."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if "ctxt_switches:" in line:
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def window(
+    rt: Runtime, mode: str, n: int, cpu: int, yield_after: int, seconds: float
+) -> tuple[Window, float, float]:
+    """One window: its rates, and the chain's context switches and voluntary
+    yields per thousand packets through the chain."""
     loop = start_loop(
         rt,
         f"{mode.replace('+', '')}{n}",
@@ -95,7 +115,15 @@ def window(rt: Runtime, mode: str, n: int, cpu: int, yield_after: int, seconds: 
             for u in loop.unfs:
                 os.sched_setscheduler(u.pid, os.SCHED_FIFO, os.sched_param(PRIORITY))
         measure(rt, [loop], 0.1)  # warm-up
-        return measure_some(rt, [loop], seconds)
+        pids = [u.pid for u in loop.unfs]
+        rx0 = rt.counters(loop.unfs[0]).rx
+        y0 = sum(rt.counters(u).yields for u in loop.unfs)
+        s0 = switches(pids)
+        w = measure_some(rt, [loop], seconds)
+        s1 = switches(pids)
+        y1 = sum(rt.counters(u).yields for u in loop.unfs)
+        pkts = max(1, rt.counters(loop.unfs[0]).rx - rx0)
+        return w, (s1 - s0) * 1e3 / pkts, (y1 - y0) * 1e3 / pkts
     finally:
         stop_loop(rt, loop)  # back to CFS first, then the stop flags
 
@@ -118,12 +146,17 @@ def main(argv: list[str]) -> int:
         print("RT throttling is off (sched_rt_runtime_us = -1): fifo without yield skipped")
     load = load_average()
     samples: dict[str, dict[int, list[Window]]] = {m: {n: [] for n in chains} for m in modes}
+    sw: dict[str, dict[int, list[float]]] = {m: {n: [] for n in chains} for m in modes}
+    yl: dict[str, dict[int, list[float]]] = {m: {n: [] for n in chains} for m in modes}
     with Runtime(cpus=[0, 1], mbufs=4095) as rt:
         control_off(args.cpu)
         for _ in range(args.runs):
             for n in chains:
                 for m in modes:
-                    samples[m][n].append(window(rt, m, n, args.cpu, args.yield_after, args.seconds))
+                    w, per_k, yields = window(rt, m, n, args.cpu, args.yield_after, args.seconds)
+                    samples[m][n].append(w)
+                    sw[m][n].append(per_k)
+                    yl[m][n].append(yields)
     per_cpu = {
         m: {n: spread([w.pps_per_cpu for w in v]) for n, v in s.items()} for m, s in samples.items()
     }
@@ -148,6 +181,14 @@ def main(argv: list[str]) -> int:
         "line_rate_mpps": LINE_RATE_64B / 1e6,
         "mpps_per_cpu_second": _mpps(per_cpu),
         "mpps_wall_clock": _mpps(wall),
+        "context_switches_per_1000_packets": {
+            m: {str(n): round(statistics.median(v), 2) for n, v in by_n.items()}
+            for m, by_n in sw.items()
+        },
+        "yields_per_1000_packets": {
+            m: {str(n): round(statistics.median(v), 2) for n, v in by_n.items()}
+            for m, by_n in yl.items()
+        },
     }
     print("Mpps per CPU-second of the chain's processes, median (min-max):\n")
     print(f"| uNFs | {' | '.join(modes)} |")
@@ -160,6 +201,14 @@ def main(argv: list[str]) -> int:
         + ", ".join(f"{m} {longest[m]}" for m in modes)
     )
     print(f"fifo+yield / cfs+yield at {top} uNFs: **{headline:.2f}**")
+    print("\nContext switches (voluntary yields) per 1,000 packets through the chain, median:\n")
+    print(f"| uNFs | {' | '.join(modes)} |")
+    print("|---:|" + "---:|" * len(modes))
+    for n in chains:
+        cells = [
+            f"{statistics.median(sw[m][n]):.1f} ({statistics.median(yl[m][n]):.1f})" for m in modes
+        ]
+        print(f"| {n} | {' | '.join(cells)} |")
     path = write("fig5_shared_core", result, args.out)
     _plot(chains, modes, per_cpu, longest, args.out / "fig5_shared_core.png")
     print(f"wrote {path}")

@@ -20,8 +20,10 @@ latency is the processing path, not a queue). The last uNF ends with the
 TestLatency probes (see bench/dploop.py): every packet's latency over one
 pass, mean and 5th/95th percentiles, as the paper reports; Little's law
 (K / throughput) cross-checks the mean. Writes bench/results/fig8_parallel.json
-and .png; the headline ``parallel_over_sequential_700`` is the mean latency of
-the parallel graph over the sequential chain's at 700 cycles per packet.
+and .png; the headline ``parallel_over_sequential_p50_700`` is the median latency
+of the parallel graph over the sequential chain's at 700 cycles per packet
+(the median: on this shared machine the mean follows rare stalls of
+milliseconds, see docs/benchmarks.md; the ratio of means is in the JSON).
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ def main(argv: list[str]) -> int:
     keys = [(m, b) for b in busies for m in MODES]
     means: dict[tuple[str, int], list[float]] = {k: [] for k in keys}
     little: dict[tuple[str, int], list[float]] = {k: [] for k in keys}
+    polls: dict[tuple[str, int], list[float]] = {k: [] for k in means}
     pooled: dict[tuple[str, int], LatencySnap] = {}
     with Runtime(cpus=[0, 1], mbufs=4095) as rt:
         control_off(1)
@@ -172,6 +175,7 @@ def main(argv: list[str]) -> int:
                     finally:
                         stop_loop(rt, loop)
                     means[(m, b)].append(snap.mean / hz * 1e6)
+                    polls[(m, b)].append(w.empty_polls * args.packets)  # per pass
                     little[(m, b)].append(args.packets / w.pps * 1e6 if w.pps else float("nan"))
                     pooled[(m, b)] = pooled[(m, b)] + snap if (m, b) in pooled else snap
     table: dict[str, dict[str, Any]] = {m: {} for m in MODES}
@@ -183,6 +187,7 @@ def main(argv: list[str]) -> int:
             "p50_us": round(percentile(snap, 50) / hz * 1e6, 2),
             "p95_us": round(percentile(snap, 95) / hz * 1e6, 2),
             "little_us": _r(spread(little[(m, b)])),
+            "empty_polls_per_pass": round(spread(polls[(m, b)])["median"], 1),
             "packets_measured": snap.packets,
         }
     ratio = {
@@ -208,9 +213,9 @@ def main(argv: list[str]) -> int:
         f"sequential vs branch/sync 2-way parallel, CPUs {CPUS}, burst 32, yield when idle "
         f"and after 16 bursts, {args.packets} packets of 64 B circulating; latency of every "
         "packet over one pass by a TSC stamp (TestLatency probes)",
-        "parallel_over_sequential_700": ratio.get("700", ratio[str(busies[-1])]),
-        "parallel_over_sequential": ratio,
+        "parallel_over_sequential_p50_700": ratio50.get("700", ratio50[str(busies[-1])]),
         "parallel_over_sequential_p50": ratio50,
+        "parallel_over_sequential_mean": ratio,
         "latency": table,
     }
     print(
@@ -229,8 +234,17 @@ def main(argv: list[str]) -> int:
             f"{ratio[str(b)]:.2f} | {ratio50[str(b)]:.2f} |"
         )
     print(
-        f"\nparallel / sequential mean latency at {busies[-1]} cycles/pkt: "
-        f"**{ratio[str(busies[-1])]:.2f}** (paper: < 0.8 at 700, > 0.9 at 100)"
+        f"\nparallel / sequential median latency at {busies[-1]} cycles/pkt: "
+        f"**{ratio50[str(busies[-1])]:.2f}** (mean: {ratio[str(busies[-1])]:.2f}; "
+        "paper, means: < 0.8 at 700, > 0.9 at 100)"
+    )
+    print(
+        "empty polls per pass (sequential / parallel): "
+        + ", ".join(
+            f"{b}: {table['sequential'][str(b)]['empty_polls_per_pass']:.0f} / "
+            f"{table['parallel'][str(b)]['empty_polls_per_pass']:.0f}"
+            for b in busies
+        )
     )
     path = write("fig8_parallel", result, args.out)
     _plot(busies, table, args.out / "fig8_parallel.png")

@@ -82,6 +82,7 @@ def main(argv: list[str]) -> int:
     load = load_average()
     means: dict[tuple[int, int], list[float]] = {(b, n): [] for b in busies for n in chains}
     little: dict[tuple[int, int], list[float]] = {(b, n): [] for b in busies for n in chains}
+    polls: dict[tuple[int, int], list[float]] = {k: [] for k in means}
     pooled: dict[tuple[int, int], LatencySnap] = {}
     with Runtime(cpus=[0, 1], mbufs=4095) as rt:
         control_off(args.cpu)
@@ -104,6 +105,7 @@ def main(argv: list[str]) -> int:
                     finally:
                         stop_loop(rt, loop)
                     means[(b, n)].append(snap.mean / hz * 1e6)
+                    polls[(b, n)].append(w.empty_polls * args.packets)  # per pass
                     little[(b, n)].append(args.packets / w.pps * 1e6 if w.pps else float("nan"))
                     pooled[(b, n)] = pooled[(b, n)] + snap if (b, n) in pooled else snap
     table: dict[str, dict[str, Any]] = {}
@@ -117,6 +119,7 @@ def main(argv: list[str]) -> int:
                 "p50_us": round(percentile(snap, 50) / hz * 1e6, 2),
                 "p95_us": round(percentile(snap, 95) / hz * 1e6, 2),
                 "little_us": _r(spread(little[(b, n)])),
+                "empty_polls_per_pass": round(spread(polls[(b, n)])["median"], 1),
                 "packets_measured": snap.packets,
             }
     slopes = {
@@ -141,8 +144,11 @@ def main(argv: list[str]) -> int:
         "Latency of one pass through the chain, microseconds: mean, median of "
         f"{args.runs} windows (min-max); percentiles of all packets; Little's law\n"
     )
-    print("| busy cycles/pkt | uNFs | mean (min-max) | p5 | p50 | p95 | Little's law |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| busy cycles/pkt | uNFs | mean (min-max) | p5 | p50 | p95 | Little's law | "
+        "empty polls per pass |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for b in busies:
         for n in chains:
             t = table[str(b)][str(n)]
@@ -150,7 +156,7 @@ def main(argv: list[str]) -> int:
             print(
                 f"| {b} | {n} | {m['median']:.1f} ({m['min']:.1f}-{m['max']:.1f}) | "
                 f"{t['p5_us']:.1f} | {t['p50_us']:.1f} | {t['p95_us']:.1f} | "
-                f"{t['little_us']['median']:.1f} |"
+                f"{t['little_us']['median']:.1f} | {t['empty_polls_per_pass']:.0f} |"
             )
     print("\nmean latency per extra uNF (slope over N), microseconds:")
     for b in busies:
