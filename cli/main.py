@@ -16,7 +16,6 @@ import typer
 
 from micronf.models import Chain, Intent
 from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
-from micronf.yang.budgets import BUDGETS, parse_setting
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
 from . import controller as controller_cmd
@@ -25,6 +24,7 @@ from . import revisions
 from . import user as user_cmd
 from .dataplane import app as dataplane_app
 from .intake import UsageError, inputs_of, load_input
+from .options import BudgetOption, budgets_of
 from .output import (
     EXIT_INVALID,
     EXIT_OK,
@@ -154,19 +154,7 @@ def validate(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Refuse inputs larger than this.")
     ] = MAX_INPUT_BYTES,
-    budget: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--budget",
-            metavar="NAME=N",
-            help=(
-                "Raise (or lower) a parse-cost budget: "
-                + ", ".join(f"{b.name} ({b.default})" for b in BUDGETS.values())
-                + "."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    budget: BudgetOption = None,
     template: Annotated[
         list[str] | None,
         typer.Option(
@@ -197,7 +185,7 @@ def validate(
     # Usage errors first, before any file is validated or anything printed
     # (typer's own checks of path arguments do not know "-", so none are asked).
     try:
-        budgets = dict(parse_setting(b) for b in budget or [])
+        budgets = budgets_of(budget)
         templates = dict(_template_setting(t) for t in template or [])
         inputs = inputs_of(files, fmt.value if fmt else None)
     except (UsageError, ValueError) as exc:

@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .options import BudgetOption, budgets_of
+
 # Piped output is not cut at 80 columns.
 _WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
 out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
@@ -136,6 +138,7 @@ def apply(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    budget: BudgetOption = None,
     controller: Annotated[
         str | None,
         typer.Option(
@@ -208,6 +211,10 @@ def apply(
         _fail("--user, --key, --confirm-timeout, --persist and --confirm need --controller", 2)
     if not files:
         _fail("give one or more intent files", 2)
+    try:
+        budgets = budgets_of(budget)
+    except ValueError as exc:
+        _fail(str(exc), 2)
     formats = []
     for path in files:
         if str(path) == "-":
@@ -218,7 +225,10 @@ def apply(
             _fail(str(exc), 2)
     with _service(db) as svc:
         try:
-            inputs = [svc.read(path, fmt) for path, fmt in zip(files, formats, strict=True)]
+            inputs = [
+                svc.read(path, fmt, budgets=budgets)
+                for path, fmt in zip(files, formats, strict=True)
+            ]
             plan = svc.plan(inputs, replace=replace)
         except ValidationFailed as failed:
             _print_problems(failed.problems, as_json)
