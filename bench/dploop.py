@@ -243,6 +243,16 @@ def bin_bounds() -> list[tuple[float, float]]:
     )
 
 
+def share_above(snap: LatencySnap, cycles: float) -> float:
+    """The share of packets slower than ``cycles`` (at bucket resolution)."""
+    total = sum(snap.bins)
+    if total == 0:
+        return float("nan")
+    return (
+        sum(n for (lo, _), n in zip(bin_bounds(), snap.bins, strict=True) if lo >= cycles) / total
+    )
+
+
 def percentile(snap: LatencySnap, q: float) -> float:
     """The q-th percentile (0..100) in cycles, linear within a bucket; a value
     in the overflow bin is reported as that bin's lower bound."""

@@ -189,6 +189,13 @@ def main(argv: list[str]) -> int:
             m: {str(n): round(statistics.median(v), 2) for n, v in by_n.items()}
             for m, by_n in yl.items()
         },
+        "empty_polls_per_1000_packets": {
+            m: {
+                str(n): round(statistics.median(w.empty_polls * 1e3 for w in v), 2)
+                for n, v in by_n.items()
+            }
+            for m, by_n in samples.items()
+        },
     }
     print("Mpps per CPU-second of the chain's processes, median (min-max):\n")
     print(f"| uNFs | {' | '.join(modes)} |")
@@ -201,7 +208,10 @@ def main(argv: list[str]) -> int:
         + ", ".join(f"{m} {longest[m]}" for m in modes)
     )
     print(f"fifo+yield / cfs+yield at {top} uNFs: **{headline:.2f}**")
-    print("\nContext switches (voluntary yields) per 1,000 packets through the chain, median:\n")
+    print(
+        "\nPer 1,000 packets through the chain, median: context switches / voluntary "
+        "yields / polls of an empty ingress\n"
+    )
     print(f"| uNFs | {' | '.join(modes)} |")
     print("|---:|" + "---:|" * len(modes))
     for n in chains:

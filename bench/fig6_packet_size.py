@@ -85,7 +85,7 @@ def window(rt: Runtime, path: str, size: int, cpu: int, seconds: float) -> Windo
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--sizes", default="64,128,256,512,1024,1500", help="frame sizes, bytes")
-    ap.add_argument("--runs", type=int, default=3, help="rounds (paths interleaved)")
+    ap.add_argument("--runs", type=int, default=5, help="rounds (paths interleaved)")
     ap.add_argument("--seconds", type=float, default=0.5, help="length of one window")
     ap.add_argument("--cpu", type=int, default=1)
     ap.add_argument("--out", type=Path, default=RESULTS)

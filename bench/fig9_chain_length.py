@@ -38,6 +38,7 @@ from dploop import (
     load_average,
     machine,
     percentile,
+    share_above,
     spread,
     start_loop,
     stop_loop,
@@ -118,6 +119,9 @@ def main(argv: list[str]) -> int:
                 "p5_us": round(percentile(snap, 5) / hz * 1e6, 2),
                 "p50_us": round(percentile(snap, 50) / hz * 1e6, 2),
                 "p95_us": round(percentile(snap, 95) / hz * 1e6, 2),
+                "p99_us": round(percentile(snap, 99) / hz * 1e6, 2),
+                # packets slower than 1 ms: a neighbour's time slice on a shared core
+                "share_over_1ms": round(share_above(snap, hz / 1000), 4),
                 "little_us": _r(spread(little[(b, n)])),
                 "empty_polls_per_pass": round(spread(polls[(b, n)])["median"], 1),
                 "packets_measured": snap.packets,
