@@ -370,8 +370,19 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities (a rate of a window that moved nothing) as null: JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def write(name: str, result: dict[str, Any], out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    path.write_text(json.dumps(_json_safe(result), indent=2) + "\n")
     return path

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -122,7 +121,9 @@ def window(
         w = measure_some(rt, [loop], seconds)
         s1 = switches(pids)
         y1 = sum(rt.counters(u).yields for u in loop.unfs)
-        pkts = max(1, rt.counters(loop.unfs[0]).rx - rx0)
+        pkts = rt.counters(loop.unfs[0]).rx - rx0
+        if pkts == 0:  # nothing moved (fifo without yield): no rate per packet
+            return w, float("nan"), float("nan")
         return w, (s1 - s0) * 1e3 / pkts, (y1 - y0) * 1e3 / pkts
     finally:
         stop_loop(rt, loop)  # back to CFS first, then the stop flags
@@ -182,16 +183,16 @@ def main(argv: list[str]) -> int:
         "mpps_per_cpu_second": _mpps(per_cpu),
         "mpps_wall_clock": _mpps(wall),
         "context_switches_per_1000_packets": {
-            m: {str(n): round(statistics.median(v), 2) for n, v in by_n.items()}
+            m: {str(n): round(spread(v)["median"], 2) for n, v in by_n.items()}
             for m, by_n in sw.items()
         },
         "yields_per_1000_packets": {
-            m: {str(n): round(statistics.median(v), 2) for n, v in by_n.items()}
+            m: {str(n): round(spread(v)["median"], 2) for n, v in by_n.items()}
             for m, by_n in yl.items()
         },
         "empty_polls_per_1000_packets": {
             m: {
-                str(n): round(statistics.median(w.empty_polls * 1e3 for w in v), 2)
+                str(n): round(spread([w.empty_polls * 1e3 for w in v])["median"], 2)
                 for n, v in by_n.items()
             }
             for m, by_n in samples.items()
@@ -216,7 +217,9 @@ def main(argv: list[str]) -> int:
     print("|---:|" + "---:|" * len(modes))
     for n in chains:
         cells = [
-            f"{statistics.median(sw[m][n]):.1f} ({statistics.median(yl[m][n]):.1f})" for m in modes
+            f"{spread(sw[m][n])['median']:.1f} / {spread(yl[m][n])['median']:.1f} / "
+            f"{spread([w.empty_polls * 1e3 for w in samples[m][n]])['median']:.0f}"
+            for m in modes
         ]
         print(f"| {n} | {' | '.join(cells)} |")
     path = write("fig5_shared_core", result, args.out)

@@ -9,13 +9,13 @@ worker prefetches the burst's mbuf headers and the processor prefetches the
 data of packet i + k while it works on packet i) goes from 0 to 32, half the
 batch, as in the paper.
 
-Three working sets (``--sets``): 512 frames (the lines a pass touches fit in
-L2), 65,536 (beyond L2, within L3) and 262,144 (beyond L3: about 50 MB of
-mbuf header and data lines touched per pass, 680 MB of mbufs). Each packet is
-touched again only after every other one went round, so in the large sets
-the first uNF's accesses to a packet's mbuf header and data are cache misses
-(the second uNF, on the same core, finds them warm: the busy cycles of each
-uNF are in the JSON). The paper's packets came from another NUMA node; this
+Three working sets (``--sets``), each packet touching two cache lines per
+pass (its mbuf header and its frame data): 512 frames (64 KB: within L2),
+65,536 (8 MB: beyond L2) and 262,144 (32 MB: the size of the L3; 680 MB of
+mbufs). Each packet is touched again only after every other one went round,
+so in the large sets the first uNF's accesses to a packet's mbuf header and
+data are cache misses (the second uNF, on the same core, finds them warm: the
+busy cycles of each uNF are in the JSON). The paper's packets came from another NUMA node; this
 machine has one, so misses to L3 and DRAM stand in for remote memory. Rates
 are packets through the chain per CPU-second of the two processes (the core
 is shared; wall-clock rates and busy cycles per packet are in the JSON). The

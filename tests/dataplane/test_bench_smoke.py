@@ -63,7 +63,10 @@ FIGURES = [
 
 
 def _numbers(value: object, path: str = "") -> list[tuple[str, float]]:
-    """Every number in a JSON value, with its path."""
+    """Every number in a JSON value, with its path (null, how the benchmarks
+    write NaN, counts as a number that is not finite)."""
+    if value is None:
+        return [(path, math.nan)]
     if isinstance(value, bool):
         return []
     if isinstance(value, int | float):
