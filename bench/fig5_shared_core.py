@@ -30,6 +30,7 @@ Writes bench/results/fig5_shared_core.json and .png.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -217,8 +218,14 @@ def main(argv: list[str]) -> int:
     print("|---:|" + "---:|" * len(modes))
     for n in chains:
         cells = [
-            f"{spread(sw[m][n])['median']:.1f} / {spread(yl[m][n])['median']:.1f} / "
-            f"{spread([w.empty_polls * 1e3 for w in samples[m][n]])['median']:.0f}"
+            " / ".join(
+                _num(v, digits)
+                for v, digits in (
+                    (spread(sw[m][n])["median"], 1),
+                    (spread(yl[m][n])["median"], 1),
+                    (spread([w.empty_polls * 1e3 for w in samples[m][n]])["median"], 0),
+                )
+            )
             for m in modes
         ]
         print(f"| {n} | {' | '.join(cells)} |")
@@ -226,6 +233,10 @@ def main(argv: list[str]) -> int:
     _plot(chains, modes, per_cpu, longest, args.out / "fig5_shared_core.png")
     print(f"wrote {path}")
     return 0
+
+
+def _num(v: float, digits: int) -> str:
+    return f"{v:.{digits}f}" if math.isfinite(v) else "–"  # – : no packet moved
 
 
 def _cell(s: dict[str, float]) -> str:
