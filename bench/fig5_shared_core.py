@@ -271,7 +271,9 @@ def _plot(
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
     floor = 1e-4  # Mpps: where a chain that moved (almost) nothing is drawn on the log axis
     for m, style in zip(modes, ("o--", "o-", "s--", "s-"), strict=False):
-        a.plot(chains, [max(floor, res[m][n]["median"] / 1e6) for n in chains], style, label=m)
+        ys = [res[m][n]["median"] / 1e6 for n in chains]
+        label = m + (" (0 drawn at 1e-4)" if min(ys) <= 0 else "")
+        a.plot(chains, [max(floor, y) for y in ys], style, label=label)
     a.axhline(LINE_RATE_64B / 1e6, color="grey", lw=0.8, ls=":", label="10 GbE, 64 B")
     a.set_yscale("log")
     a.set_xlabel("MacSwapper uNFs sharing one core")

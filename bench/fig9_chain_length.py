@@ -193,12 +193,12 @@ def _plot(
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     for busy in busies:
         rows = [table[str(busy)][str(n)] for n in chains]
-        mean = [r["mean_us"]["median"] for r in rows]
-        lo = [max(0.0, m - r["p5_us"]) for m, r in zip(mean, rows, strict=True)]
-        hi = [max(0.0, r["p95_us"] - m) for m, r in zip(mean, rows, strict=True)]
-        a.errorbar(chains, mean, yerr=[lo, hi], fmt="o-", capsize=3, label=f"busy {busy}")
+        mid = [r["p50_us"] for r in rows]
+        lo = [max(0.0, m - r["p5_us"]) for m, r in zip(mid, rows, strict=True)]
+        hi = [max(0.0, r["p95_us"] - m) for m, r in zip(mid, rows, strict=True)]
+        a.errorbar(chains, mid, yerr=[lo, hi], fmt="o-", capsize=3, label=f"busy {busy}")
     a.set_xlabel("uNFs in the chain")
-    a.set_ylabel("latency, us (mean, p5-p95)")
+    a.set_ylabel("latency of one pass, us (median, p5-p95)")
     a.set_title("(a) latency against chain length")
     a.set_xticks(chains)
     a.legend()
@@ -206,12 +206,12 @@ def _plot(
     for n in chains:
         b.plot(
             busies,
-            [table[str(x)][str(n)]["mean_us"]["median"] for x in busies],
+            [table[str(x)][str(n)]["p50_us"] for x in busies],
             "o-",
             label=f"{n} uNFs",
         )
     b.set_xlabel("busy cycles per packet per uNF")
-    b.set_ylabel("mean latency, us")
+    b.set_ylabel("median latency of one pass, us")
     b.set_title("(b) latency against processing cost")
     b.legend()
     b.grid(alpha=0.3)
