@@ -8,13 +8,11 @@ full); everything printed goes through :mod:`.output`, which escapes input.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from micronf.models import Chain, Intent
 from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
@@ -30,11 +28,15 @@ from .output import (
     EXIT_OK,
     OutputUnavailable,
     TreeNode,
+    chain_list,
     err,
     out,
     run,
     usage_error,
 )
+
+if TYPE_CHECKING:  # the models load only where a command needs them (start-up time)
+    from micronf.models import Chain, Intent
 
 app = typer.Typer(
     name="micronf",
@@ -56,6 +58,8 @@ app.add_typer(dataplane_app, name="dataplane")
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import version
+
         out.line(f"micronf {version('micronf')}")
         raise typer.Exit()
 
@@ -128,7 +132,7 @@ def _summary(v: ValidatedIntent) -> str:
     names = [c["name"] for c in v.chains]
     if not names:
         return "valid (no chains)"
-    return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {', '.join(names)})"
+    return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {chain_list(names)})"
 
 
 @app.command()
@@ -221,6 +225,8 @@ def validate(
             if not as_json:
                 out.line(out.mark(True), f" {item.source}: {_summary(result)}")
                 if show:
+                    from micronf.models import Intent
+
                     intent = Intent.from_validated(result)
                     for chain in intent.chains.values():
                         _show_chain(chain, intent)

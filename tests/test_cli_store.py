@@ -208,3 +208,18 @@ def test_db_from_the_environment(tmp_path: Path) -> None:
         check=False,
     )
     assert json.loads(res.stdout)[0]["author"] == "oss-team"
+
+
+def test_history_escapes_what_users_wrote(micronf: Run, db: str) -> None:
+    """A label or comment is the user's text: it cannot colour, move or add lines."""
+    comment = "evil\x1b[31mRED\nsecond line\u202eabc"
+    res = micronf(
+        "apply", EX / "paper-sfc.yaml", "--db", db, "--comment", comment, "--label", "l\a"
+    )
+    assert res.returncode == 0, res.stderr
+    text = micronf("history", "--db", db).stdout
+    assert "\x1b" not in text and "\a" not in text and "\u202e" not in text
+    assert len(text.strip().splitlines()) == 1
+    assert "evil\\x1b[31mRED\\nsecond line" in text
+    # --json keeps the exact text
+    assert history(micronf, db)[0]["comment"] == comment
