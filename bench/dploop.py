@@ -324,11 +324,11 @@ PATIENCE_S = 5.0
 
 def measure_some(rt: Runtime, loops: Sequence[Loop], seconds: float) -> Window:
     """measure(), again (for up to PATIENCE_S) while the loops' processes got
-    no CPU time at all in the window: a real-time task elsewhere on this shared
-    machine (a SCHED_FIFO uNF of another test run) held the core."""
+    no CPU time or moved no packet in the window: a real-time task elsewhere on
+    this shared machine (a SCHED_FIFO uNF of another test run) held the core."""
     give_up = time.monotonic() + PATIENCE_S
     w = measure(rt, loops, seconds)
-    while not math.isfinite(w.pps_per_cpu) and time.monotonic() < give_up:
+    while (not math.isfinite(w.pps_per_cpu) or w.pps == 0) and time.monotonic() < give_up:
         w = measure(rt, loops, seconds)
     return w
 
