@@ -57,6 +57,9 @@ HUGE_DIR = Path("/dev/hugepages")
 RUN_DIR = Path("/var/run/dpdk")
 PREFIX_STEM = "micronf"
 
+#: Rings behind one branch or load-balanced egress (so: instances of a scaled uNF).
+MAX_TARGETS = int(lib.UNF_MAX_TARGETS)
+
 _eal_lock = threading.Lock()
 _eal_used = False
 
@@ -348,6 +351,11 @@ class Runtime:
         self._need()
         if self.ports.pop(name, None) is not None:
             lib.unf_port_remove(name.encode())
+
+    def tsc_hz(self) -> int:
+        """Cycles per second of the TSC that busy cycles are counted in."""
+        self._need()
+        return int(lib.unf_harness_tsc_hz())
 
     def mempool(self) -> Mempool:
         self._need()

@@ -1,0 +1,357 @@
+"""Auto-scaling on real DPDK multi-process: a feeder uNF hands packets to a
+``Busy`` uNF that cannot keep up, so the ring between them really overflows
+and the feeder's egress really counts drops; the control loop is then
+stepped explicitly with a given time, so that intervals and cool-downs do
+not depend on the machine's speed (no assertion on a throughput or a
+duration). Every packet is accounted for: delivered + counted drops = sent,
+none twice, and the mbuf pool is full again after each test (fixture)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from micronf.agent.autoscale import Autoscaler, ScaleEvent
+from micronf.agent.deployer import AGENT, DeployError, Deployment, Plan, plan
+from micronf.dataplane import Balance, PortKind, Runtime
+
+from .conftest import IDLE_SLEEP_US
+from .packets import flow_frame, flow_of, frame
+
+#: Cycles per packet of the overloaded uNF: a burst of 32 takes milliseconds,
+#: while the feeder hands on thousands of packets in microseconds.
+SLOW = 200_000
+WORK_RING = 64
+
+
+def wait_for(cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """A hang guard, not a timing assertion."""
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.002)
+
+
+def graph(autoscale: dict[str, Any] | None = None, work_class: str = "Busy") -> dict[str, Any]:
+    work: dict[str, Any] = {
+        "id": "work",
+        "class": work_class,
+        "core": 1,
+        "ingress": {"kind": "ring", "ring": "to-work"},
+        "egress": [{"name": "out", "kind": "ring", "ring": ["out"]}],
+    }
+    if work_class == "Busy":
+        work["parameter"] = [{"name": "cycles", "value": [str(SLOW)]}]
+    if autoscale is not None:
+        work["autoscale"] = autoscale
+    return {
+        AGENT: {
+            "desired": {
+                "generation": 1,
+                "ring": [
+                    {"name": "in", "size": 8192},
+                    {"name": "to-work", "size": WORK_RING},
+                    {"name": "out", "size": 8192},
+                ],
+                "unf": [
+                    {  # the test itself (see make_plan)
+                        "id": "src",
+                        "class": "TestMacSwap",
+                        "ingress": {"kind": "ring", "ring": "out"},
+                        "egress": [{"name": "out", "kind": "ring", "ring": ["in"]}],
+                    },
+                    {
+                        "id": "feed",
+                        "class": "TestMacSwap",
+                        "core": 0,
+                        "ingress": {"kind": "ring", "ring": "in"},
+                        "egress": [{"name": "out", "kind": "ring", "ring": ["to-work"]}],
+                    },
+                    work,
+                ],
+            }
+        }
+    }
+
+
+def make_plan(g: dict[str, Any]) -> Plan:
+    """The plan without ``src``, which stands for the test: the test injects
+    into ``in`` (its only producer) and drains ``out`` (its only consumer)."""
+    p = plan(g, [], cpus=[0, 1], idle_sleep_us=IDLE_SLEEP_US, deadline_s=120)
+    return dataclasses.replace(p, unfs=tuple(u for u in p.unfs if u.id != "src"))
+
+
+class Rig:
+    """A deployment of :func:`graph` plus the bookkeeping of every packet sent.
+
+    ``in`` has no writer in the graph: the test injects into it (the ring is
+    single-producer and the test is its only producer)."""
+
+    def __init__(self, runtime: Runtime, g: dict[str, Any]) -> None:
+        self.rt = runtime
+        self.dep = Deployment(runtime, make_plan(g))
+        self.dep.start()
+        self.loop = Autoscaler(self.dep)
+        self.sent = 0
+        self.delivered: list[bytes] = []
+        self.t = 100.0
+        self.loop.step(self.t)  # the baseline
+
+    def feed_drops(self) -> int:
+        return self.rt.counters(self.dep.active("feed")[0].process).egress_drops["out"]
+
+    def send(self, packets: list[bytes]) -> None:
+        assert self.rt.inject("in", packets) == len(packets)
+        self.sent += len(packets)
+
+    def overload(self) -> None:
+        """Really overflow the ring(s) of the slow uNF: new drops are counted."""
+        before = self.feed_drops()
+        while self.feed_drops() <= before:
+            self.send([frame(self.sent + i) for i in range(1500)])
+            wait_for(lambda: self.rt.ring_count("in") == 0, "the feeder to take the burst")
+
+    def step(self, dt: float) -> list[ScaleEvent]:
+        self.t += dt
+        return self.loop.step(self.t)
+
+    def overload_step(self, dt: float) -> list[ScaleEvent]:
+        self.overload()
+        return self.step(dt)
+
+    def instances(self) -> int:
+        return len(self.dep.active("work"))
+
+    def settle(self) -> None:
+        """Wait until every packet sent was delivered or counted as dropped."""
+        wait_for(lambda: self.collect() + self.dropped() == self.sent, "every packet accounted")
+
+    def collect(self) -> int:
+        self.delivered += [p for p, _ in self.rt.drain("out", 8192)]
+        return len(self.delivered)
+
+    def dropped(self) -> int:
+        return sum(
+            sum(self.dep.counters(i).egress_drops.values()) + self.dep.counters(i).dropped
+            for i in self.dep.instances
+        )
+
+    def check_accounting(self) -> None:
+        self.settle()
+        # Every packet sent is distinct (sequence or flow and sequence numbers).
+        assert len(set(self.delivered)) == len(self.delivered), "a packet was delivered twice"
+        assert len(self.delivered) + self.dropped() == self.sent
+        rows = self.dep.rows()
+        assert sum(r["in"] for r in rows if r["unf"] == "work") == len(self.delivered)
+
+    def stop(self) -> None:
+        self.dep.stop()
+
+
+@pytest.fixture
+def rig_factory(runtime: Runtime) -> Any:
+    rigs: list[Rig] = []
+
+    def make(g: dict[str, Any]) -> Rig:
+        rig = Rig(runtime, g)
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for r in rigs:
+        r.stop()
+
+
+def test_overloaded_unf_scales_out_to_max_and_no_further(rig_factory: Any) -> None:
+    rig: Rig = rig_factory(
+        graph({"max-instances": 3, "drop-threshold": 10, "cooldown": 1000, "idle-threshold": 0})
+    )
+    assert rig.overload_step(1.0) == []  # one interval of drops: not yet consistent
+    [out1] = rig.overload_step(1.0)
+    assert (out1.direction, out1.before, out1.after, out1.instance) == ("out", 1, 2, 1)
+    assert "drops" in out1.reason
+    feed = rig.dep.active("feed")[0].process
+    [lb] = feed.egress
+    assert lb.kind == PortKind.LOAD_BALANCED and lb.rings == ("to-work", "to-work.1")
+    assert lb.balance == Balance.FLOW_HASH
+    rig.overload_step(1.0)
+    [out2] = rig.overload_step(1.0)
+    assert (out2.before, out2.after, out2.instance) == (2, 3, 2)
+    for _ in range(3):  # at max-instances: drops go on, nothing more is started
+        assert rig.overload_step(2.0) == []
+    assert rig.instances() == 3 and len(rig.loop.events) == 2
+    assert {i.core for i in rig.dep.active("work")} == {0, 1}  # spread over the allowed cores
+    rig.check_accounting()
+    assert rig.dropped() > 0
+    # The new instances really took traffic, each from its own ring.
+    rows = [r for r in rig.dep.rows() if r["unf"] == "work"]
+    assert [r["ring"] for r in rows] == ["to-work", "to-work.1", "to-work.2"]
+    assert all(r["in"] > 0 and r["status"] == "running" for r in rows)
+    state = rig.dep.state()[AGENT]["desired"]["unf"]
+    work = next(u for u in state if u["id"] == "work")
+    assert [i["index"] for i in work["instance"]] == [0, 1, 2]
+    assert len({i["pid"] for i in work["instance"]}) == 3
+
+
+def test_cooldown_holds_between_two_actions(rig_factory: Any) -> None:
+    rig: Rig = rig_factory(
+        graph(
+            {
+                "max-instances": 3,
+                "drop-threshold": 10,
+                "cooldown": 5000,
+                "idle-threshold": 50,
+                "scale-in-window": 1000,
+            }
+        )
+    )
+    rig.overload_step(1.0)
+    assert len(rig.overload_step(1.0)) == 1  # t = 102: scaled out
+    # Drops go on for 4.5 s: still cooling down.
+    for _ in range(9):
+        assert rig.overload_step(0.5) == []
+    # 5 s after the action, the drops (consistent all along) scale it out again.
+    [again] = rig.overload_step(0.5)
+    assert (again.before, again.after) == (2, 3)
+    # Idle now, but within the cool-down: no scale-in either.
+    rig.settle()
+    assert rig.step(2.0) == [] and rig.step(2.0) == []
+    assert rig.instances() == 3
+    [back] = rig.step(1.5)  # 5.5 s after the last action, idle for 5.5 s
+    assert (back.direction, back.before, back.after) == ("in", 3, 2)
+    rig.check_accounting()
+
+
+def test_idle_unf_scales_back_in_to_min_and_drains(rig_factory: Any, runtime: Runtime) -> None:
+    rig: Rig = rig_factory(
+        graph(
+            {
+                "min-instances": 1,
+                "max-instances": 3,
+                "drop-threshold": 10,
+                "cooldown": 500,
+                "idle-threshold": 30,
+                "scale-in-window": 2000,
+            }
+        )
+    )
+    while rig.instances() < 3:
+        rig.overload_step(1.0)
+    rig.settle()
+    assert rig.step(1.0) == []  # idle for one second: window not over
+    # Packets queued on every instance's ring when the scale-in starts: the
+    # leaving instance drains them before it stops.
+    rig.send([frame(rig.sent + i) for i in range(90)])
+    [down] = rig.step(1.0)
+    assert (down.direction, down.before, down.after, down.instance) == ("in", 3, 2, 2)
+    assert "to-work.2" not in runtime.rings  # its ring is freed
+    gone = next(i for i in rig.dep.instances if i.index == 2)
+    assert gone.process.status() == "stopped" and not gone.active
+    rig.settle()
+    assert rig.step(0.2) == []  # cool-down, and a new idle window
+    assert rig.step(1.0) == []
+    [last] = rig.step(1.0)
+    assert (last.before, last.after) == (2, 1)
+    for _ in range(3):
+        assert rig.step(5.0) == []  # at min-instances
+    feed = rig.dep.active("feed")[0].process
+    [egress] = feed.egress
+    assert egress.kind == PortKind.RING and egress.rings == ("to-work",)  # point-to-point again
+    rig.send([frame(rig.sent + i) for i in range(40)])
+    rig.check_accounting()
+    rows = [r for r in rig.dep.rows() if r["unf"] == "work"]
+    assert [(r["instance"], r["status"]) for r in rows] == [
+        (0, "running"),
+        (1, "stopped"),
+        (2, "stopped"),
+    ]
+
+
+def test_flow_hash_keeps_each_flow_on_one_instance(rig_factory: Any) -> None:
+    rig: Rig = rig_factory(
+        graph({"max-instances": 3, "drop-threshold": 10, "cooldown": 0, "idle-threshold": 0})
+    )
+    while rig.instances() < 3:
+        rig.overload_step(1.0)
+    rig.settle()
+    work = rig.dep.active("work")
+    used = set()
+    for flow in range(12):
+        before = [rig.dep.counters(i).rx for i in work]
+        drops = rig.dropped()
+        rig.send([flow_frame(flow, s) for s in range(20)])  # fits one ring: no drop
+        rig.settle()
+        got = [rig.dep.counters(i).rx - b for i, b in zip(work, before, strict=True)]
+        assert sorted(got) == [0, 0, 20] and rig.dropped() == drops, (flow, got)
+        used.add(got.index(20))
+    assert len(used) > 1  # the flows are spread
+    assert {flow_of(p) for p in rig.delivered[-240:]} == set(range(12))
+    rig.check_accounting()
+
+
+def test_min_instances_start_at_deploy(rig_factory: Any) -> None:
+    rig: Rig = rig_factory(
+        graph({"min-instances": 2, "max-instances": 2, "drop-threshold": 10, "cooldown": 0})
+    )
+    assert rig.instances() == 2
+    assert rig.dep.active("feed")[0].process.egress[0].rings == ("to-work", "to-work.1")
+    for _ in range(3):
+        assert rig.overload_step(1.0) == []  # at max already
+    rig.check_accounting()
+
+
+def test_a_unf_without_autoscale_is_never_scaled(rig_factory: Any) -> None:
+    rig: Rig = rig_factory(graph(None))
+    assert not rig.loop.active
+    for _ in range(3):
+        assert rig.overload_step(1.0) == []
+    assert rig.instances() == 1
+    rig.check_accounting()
+
+
+def _with(g: dict[str, Any], uid: str, **changes: Any) -> dict[str, Any]:
+    unf = next(u for u in g[AGENT]["desired"]["unf"] if u["id"] == uid)
+    unf.update(changes)
+    return g
+
+
+@pytest.mark.parametrize(
+    ("g", "message"),
+    [
+        (graph({}, work_class="PacketSizeCounter"), "PacketSizeCounter keeps state"),
+        (graph({}, work_class="CountUrl"), "CountUrl keeps state"),
+        (
+            _with(graph(), "work", **{"class": "TxService", "autoscale": {}}),
+            "TxService is the tx-service",
+        ),
+        (
+            _with(
+                graph(),
+                "feed",
+                ingress={"kind": "sync", "ring": "in", "parallel-branches": 2},
+                autoscale={},
+            ),
+            "its ingress is a sync",
+        ),
+        (graph({"min-instances": 3, "max-instances": 2}), "instances 3..2"),
+        (graph({"max-instances": 17}), "at most 16 instances"),
+    ],
+)
+def test_plan_refuses_to_scale_what_cannot_scale(g: dict[str, Any], message: str) -> None:
+    """The YANG model refuses these; a graph that bypassed it is refused too."""
+    with pytest.raises(DeployError, match=message) as failed:
+        plan(g, [], cpus=[0, 1])
+    assert failed.value.problem.app_tag in ("micronf-cannot-scale", "micronf-bad-instance-bounds")
+    assert failed.value.problem.path and failed.value.problem.path.endswith("/autoscale")
+
+
+def test_rings_written_by_a_scalable_unf_are_multi_producer() -> None:
+    rings = {r.name: r.multi_producer for r in make_plan(graph({"max-instances": 2})).rings}
+    assert rings == {"in": False, "to-work": False, "out": True}
+    rings = {r.name: r.multi_producer for r in make_plan(graph(None)).rings}
+    assert rings == {"in": False, "to-work": False, "out": False}
