@@ -653,6 +653,7 @@ class Deployment:
                     "pid": inst.process.pid,
                     "status": inst.process.status(),
                     "ring": inst.ring,
+                    "scaled-in": not inst.active,
                     "in": c.rx,
                     "out": c.tx,
                     "dropped": dropped,
