@@ -9,8 +9,12 @@ none twice, and the mbuf pool is full again after each test (fixture)."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -355,3 +359,67 @@ def test_rings_written_by_a_scalable_unf_are_multi_producer() -> None:
     assert rings == {"in": False, "to-work": False, "out": True}
     rings = {r.name: r.multi_producer for r in make_plan(graph(None)).rings}
     assert rings == {"in": False, "to-work": False, "out": False}
+
+
+# -- micronf dataplane run on the auto-scaling example --------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "agent" / "desired-autoscale.json"
+FLOWS = ROOT / "examples" / "traces" / "udp-flows.pcap"
+
+
+def _cli_run(*args: str) -> dict[str, Any]:
+    micronf = Path(sys.executable).parent / "micronf"
+    proc = subprocess.run(
+        [str(micronf), "dataplane", "run", str(EXAMPLE), "--rx", f"port0={FLOWS}", "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,  # a hang guard
+    )
+    assert proc.returncode == 0, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout)
+    # Each event was also shown as progress, one line each.
+    shown = [line for line in proc.stderr.splitlines() if "scaled" in line]
+    assert len(shown) == len(report["scale-events"]), proc.stderr
+    return report
+
+
+def _conserved(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = report["unfs"]
+    by = {(r["unf"], r["instance"]): r for r in rows}
+    inspect = [r for r in rows if r["unf"] == "inspect"]
+    assert report["complete"] and report["mempool"]["in-use"] == 0
+    assert by[("rx", 0)]["in"] == 600
+    pace = by[("pace", 0)]
+    assert pace["in"] == 600 == pace["out"] + pace["dropped"]
+    assert sum(r["in"] for r in inspect) == pace["out"]
+    assert sum(r["out"] for r in inspect) == by[("tx", 0)]["in"] == by[("tx", 0)]["out"]
+    return inspect
+
+
+def test_cli_runs_the_example_and_reports_every_instance_and_event() -> None:
+    report = _cli_run("--scale-interval", "0.1")
+    inspect = _conserved(report)
+    events = report["scale-events"]
+    # How many scale-outs happen depends on the machine; what they report does not.
+    assert all(e["unf"] == "inspect" and e["direction"] == "out" for e in events)
+    assert [(e["from"], e["to"]) for e in events] == [(n, n + 1) for n in range(1, len(events) + 1)]
+    assert len(inspect) == 1 + len(events) <= 3  # max-instances
+    assert [r["ring"] for r in inspect][:2] == ["to-inspect", "to-inspect.1"][: len(inspect)]
+    for e in events:
+        assert e["took-ms"] > 0 and "drops" in e["reason"] and e["time"].endswith("+00:00")
+
+
+def test_cli_no_autoscale_keeps_one_instance() -> None:
+    report = _cli_run("--no-autoscale")
+    assert report["scale-events"] == []
+    assert len(_conserved(report)) == 1
+
+
+def test_cli_help_names_the_autoscale_options() -> None:
+    micronf = Path(sys.executable).parent / "micronf"
+    out = subprocess.run(
+        [str(micronf), "dataplane", "run", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for option in ("--scale-interval", "--scale-after", "--no-autoscale"):
+        assert option in out
