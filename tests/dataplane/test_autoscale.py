@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import sys
 import time
@@ -423,3 +424,28 @@ def test_cli_help_names_the_autoscale_options() -> None:
     ).stdout
     for option in ("--scale-interval", "--scale-after", "--no-autoscale"):
         assert option in out
+
+
+def test_bench_scales_out_and_in_under_live_load_and_loses_nothing(tmp_path: Path) -> None:
+    """bench/autoscale.py with one run: a feeder thread injects throughout
+    both live reconfigurations; the script exits 1 on a lost or doubled packet."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "autoscale.py"),
+            "--runs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,  # a hang guard
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((tmp_path / "autoscale.json").read_text())
+    assert result["lost_packets"] == 0 and result["duplicated_packets"] == 0
+    assert math.isfinite(result["scale_out_ms_median"])  # a figure, not a timing assertion
+    assert (tmp_path / "autoscale.png").stat().st_size > 0
+    assert "| scale_out |" in proc.stdout
