@@ -68,6 +68,16 @@ class ScaleEvent:
             "took-ms": round(self.took_ms, 1),
         }
 
+    def notification(self) -> dict[str, Any]:
+        """The event as the model's ``unf-scaled`` notification (JSON form)."""
+        return {
+            "micronf-agent:unf-scaled": {
+                "unf": self.unf,
+                "direction": self.direction,
+                "instances": self.after,
+            }
+        }
+
     def describe(self) -> str:
         verb = "scaled out" if self.direction == "out" else "scaled in"
         if self.after == self.before:

@@ -180,6 +180,9 @@ def test_overloaded_unf_scales_out_to_max_and_no_further(rig_factory: Any) -> No
     [out1] = rig.overload_step(1.0)
     assert (out1.direction, out1.before, out1.after, out1.instance) == ("out", 1, 2, 1)
     assert "drops" in out1.reason
+    assert out1.notification() == {
+        "micronf-agent:unf-scaled": {"unf": "work", "direction": "out", "instances": 2}
+    }
     feed = rig.dep.active("feed")[0].process
     [lb] = feed.egress
     assert lb.kind == PortKind.LOAD_BALANCED and lb.rings == ("to-work", "to-work.1")
