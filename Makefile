@@ -65,7 +65,7 @@ hugepages:  ## reserve $(HUGEPAGES) x 2 MiB hugepages and mount hugetlbfs (DPDK 
 
 DEMO_DB := build/demo/intent.db
 
-demo: setup  ## validate the examples, store them as revisions, show history and a diff, run the example graph on DPDK
+demo: setup  ## validate the examples, store them as revisions, show history and a diff, compile the paper's chain and run it on DPDK
 	@echo ">> validate the example chains and show them expanded into uNFs"
 	$(BIN)/micronf validate --show examples/paper-sfc.yaml examples/paper-sfc.xml examples/paper-sfc.json
 	@echo ">> store day 1 and day 2 of the paper chain in a fresh store ($(DEMO_DB))"
@@ -74,12 +74,12 @@ demo: setup  ## validate the examples, store them as revisions, show history and
 	$(BIN)/micronf apply --db $(DEMO_DB) --label day-2 --comment "deny telnet" examples/paper-sfc-day2.yaml
 	$(BIN)/micronf history --db $(DEMO_DB)
 	$(BIN)/micronf diff --db $(DEMO_DB) 2
-	@echo ">> run the example graph on the example trace (DPDK)"
+	@echo ">> dry-run the paper's SFC: compiled graph, savings, placement, actions; picture; desired graph"
 	@mkdir -p build
-	$(BIN)/micronf dataplane run examples/agent/desired-server-a.json \
+	$(BIN)/micronf dry-run examples/paper-sfc.yaml --graph build/paper-sfc.svg --desired build/desired
+	@echo ">> run the compiled graph on the example trace (DPDK): intent to packets"
+	$(BIN)/micronf dataplane run build/desired/server-a.json \
 		--rx port0=examples/traces/http-sqli.pcap --tx port1=build/demo-out.pcap
-	@echo ">> dry-run the paper's SFC: compiled graph, savings, placement, actions; picture"
-	$(BIN)/micronf dry-run examples/paper-sfc.yaml --graph build/paper-sfc.svg
 
 lint: venv  ## ruff, mypy, import-linter contracts, pyang --lint
 	@# The C of the data plane, without the two warnings the cffi glue needs turned off.

@@ -37,9 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "bench" / "results"
 MIB = 1024 * 1024
 GOAL = 0.5  # seconds per MiB
-EXAMPLE = json.loads((ROOT / "examples" / "paper-sfc.json").read_text())["micronf-sfc:chains"][
-    "chain"
-][0]
+_PAPER = json.loads((ROOT / "examples" / "paper-sfc.json").read_text())
+EXAMPLE = _PAPER["micronf-sfc:chains"]["chain"][0]
+#: The agents registry the chains' ingress and egress name (an intent without
+#: it is refused early, and would not be the ordinary case this shape stands for).
+AGENTS = json.dumps(_PAPER["micronf-sfc:agents"])
 
 
 def _fill(target: int, head: str, item: Callable[[int], str], sep: str, tail: str) -> str:
@@ -74,7 +76,7 @@ def json_many_chains(target: int) -> tuple[str, str]:
     one = json.dumps(EXAMPLE)
     return "json", _fill(
         target,
-        '{"micronf-sfc:chains": {"chain": [',
+        '{"micronf-sfc:agents": ' + AGENTS + ', "micronf-sfc:chains": {"chain": [',
         lambda i: one.replace('"paper-sfc"', f'"c{i}"', 1),
         ",",
         "]}}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -73,6 +72,8 @@ def controller(
         max_message=max_message,
     )
     try:
+        import asyncio  # here, not at start-up: every other command would pay for it
+
         asyncio.run(serve(options, say))
     except OSError as exc:
         sys.stderr.write(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}\n")

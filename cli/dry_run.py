@@ -21,23 +21,34 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.tree import Tree
 
-from micronf.controller.compiler import SWITCHABLE, CostModel
-from micronf.controller.dry_run import DryRunResult, dry_run
-from micronf.models import Intent
 from micronf.yang import Problem, ValidatedIntent, ValidationFailed, default_validator
+from micronf.yang.errors import printable
 
-from .draw import DrawError, to_dot, write_picture
 from .intake import STDIN_SOURCE, UsageError, is_stdin, load_file, preflight
+from .output import chain_list
+
+if TYPE_CHECKING:  # the compiler and the models load only when a dry run runs
+    from micronf.controller.dry_run import DryRunResult
+    from micronf.models import Intent
 
 _WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
+
+
+def escape(text: str) -> str:
+    """Input text for a rich markup string: controls, bidi and newlines made
+    visible (:func:`~micronf.yang.errors.printable`), then markup escaped."""
+    return _markup_escape(printable(text))
+
+
 out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
 
@@ -231,6 +242,7 @@ def _from_store(
     """(new intent, current intent, generation, what current is) from the store."""
     from micronf.controller.intent import IntentService
     from micronf.controller.store import Store, StoreError
+    from micronf.models import Intent
 
     validator = default_validator()
     try:
@@ -264,6 +276,7 @@ def run(
     cycles: Path | None = None,
     shares: list[str] | None = None,
     max_bytes: int = 4 * 1024 * 1024,
+    desired: Path | None = None,
 ) -> NoReturn:
     """The dry run of *files* (shared by ``dry-run`` and ``validate --dry-run``)."""
     if sum(1 for path in files if is_stdin(path)) > 1:
@@ -282,6 +295,8 @@ def run(
             _usage(f"--share takes LABEL=FRACTION, not {item!r}")
     if graph is not None and graph.parent and not graph.parent.is_dir():
         _usage(f"cannot write {str(graph)!r}: no such folder")
+    if desired is not None and desired.exists() and not desired.is_dir():
+        _usage(f"--desired {str(desired)!r}: not a folder")
 
     url = _existing_store(db)
     if url is not None:
@@ -303,6 +318,7 @@ def run(
             passes,
             cycles,
             label_share,
+            desired,
         )
     results = []
     for path in files:
@@ -314,11 +330,23 @@ def run(
         if not as_json:
             chains = [c["name"] for c in results[-1].chains]
             plural = "s" if len(chains) != 1 else ""
-            listed = f": {', '.join(chains)}" if chains else ""
+            listed = f": {chain_list(chains)}" if chains else ""
             out.print(f"[green]✓[/] {escape(name)}: valid ({len(chains)} chain{plural}{listed})")
     data = results[0].data if len(results) == 1 else merge_intents(results)
+    from micronf.models import Intent
+
     _finish(
-        Intent.from_data(data), None, 1, "empty", files, as_json, graph, passes, cycles, label_share
+        Intent.from_data(data),
+        None,
+        1,
+        "empty",
+        files,
+        as_json,
+        graph,
+        passes,
+        cycles,
+        label_share,
+        desired,
     )
 
 
@@ -333,7 +361,13 @@ def _finish(
     passes: dict[str, bool] | None,
     cycles: Path | None,
     label_share: dict[str, float],
+    desired_dir: Path | None = None,
 ) -> NoReturn:
+    from micronf.controller.compiler import CostModel
+    from micronf.controller.dry_run import dry_run
+
+    from .draw import DrawError, to_dot, write_picture
+
     if not intent.chains:
         _fail(
             [Problem("the intent has no chains: nothing to compile", "/micronf-sfc:chains")],
@@ -370,6 +404,7 @@ def _finish(
             write_picture(dot, graph)
         except (DrawError, OSError) as exc:
             _usage(str(exc))
+    written = _write_desired(result.desired, desired_dir) if desired_dir is not None else []
     if as_json:
         out.print_json(
             json.dumps({"valid": True, "files": [str(f) for f in files], **result.to_json()})
@@ -390,6 +425,11 @@ def _finish(
     show_actions(result)
     if graph is not None:
         out.print(f"\ngraph drawn to {escape(str(graph))}")
+    for path in written:
+        out.print(
+            f"desired graph of agent {escape(path.stem)} written to {escape(str(path))} "
+            "(run it: micronf dataplane run FILE --rx PORT=IN.pcap --tx PORT=OUT.pcap)"
+        )
     raise typer.Exit(0)
 
 
@@ -407,6 +447,15 @@ def command(
         typer.Option(
             "--graph",
             help="Draw naive and compiled graphs to this file (.svg, .png, .pdf or .dot).",
+        ),
+    ] = None,
+    desired: Annotated[
+        Path | None,
+        typer.Option(
+            "--desired",
+            help="Write each agent's desired graph (micronf-agent JSON, what "
+            "`micronf dataplane run` runs) to DIR/<agent>.json.",
+            metavar="DIR",
         ),
     ] = None,
     dedup: Annotated[
@@ -454,6 +503,8 @@ def command(
     Exit status: 0 if the intent can be deployed, 1 if it is invalid or cannot be
     placed, 2 on a usage error.
     """
+    from micronf.controller.compiler import SWITCHABLE
+
     switches = dict(zip(SWITCHABLE, (dedup, parallelize, consolidate), strict=True))
     passes = {k: v for k, v in switches.items() if v is not None}
     if fmt is not None and fmt not in ("tosca", "xml", "json"):
@@ -468,7 +519,23 @@ def command(
         passes=passes,
         cycles=cycles,
         shares=share,
+        desired=desired,
     )
+
+
+def _write_desired(desired: Mapping[str, Any], folder: Path) -> list[Path]:
+    """One micronf-agent document per agent, validated already; the written paths."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for agent, graph in sorted(desired.items()):
+            path = folder / f"{agent}.json"
+            doc = {"micronf-agent:agent": {"desired": graph}}
+            path.write_text(json.dumps(doc, indent=2) + "\n")
+            paths.append(path)
+    except OSError as exc:
+        _usage(f"--desired {str(folder)!r}: {exc.strerror or exc}")
+    return paths
 
 
 def register(app: typer.Typer) -> None:

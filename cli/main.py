@@ -8,15 +8,12 @@ full); everything printed goes through :mod:`.output`, which escapes input.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from micronf.models import Chain, Intent
 from micronf.yang import ErrorTag, Problem, ValidatedIntent, ValidationFailed
-from micronf.yang.budgets import BUDGETS, parse_setting
 from micronf.yang.inputs import MAX_INPUT_BYTES, Format
 
 from . import controller as controller_cmd
@@ -25,16 +22,21 @@ from . import revisions
 from . import user as user_cmd
 from .dataplane import app as dataplane_app
 from .intake import UsageError, inputs_of, load_input
+from .options import BudgetOption, budgets_of
 from .output import (
     EXIT_INVALID,
     EXIT_OK,
     OutputUnavailable,
     TreeNode,
+    chain_list,
     err,
     out,
     run,
     usage_error,
 )
+
+if TYPE_CHECKING:  # the models load only where a command needs them (start-up time)
+    from micronf.models import Chain, Intent
 
 app = typer.Typer(
     name="micronf",
@@ -56,6 +58,8 @@ app.add_typer(dataplane_app, name="dataplane")
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import version
+
         out.line(f"micronf {version('micronf')}")
         raise typer.Exit()
 
@@ -128,7 +132,7 @@ def _summary(v: ValidatedIntent) -> str:
     names = [c["name"] for c in v.chains]
     if not names:
         return "valid (no chains)"
-    return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {', '.join(names)})"
+    return f"valid ({len(names)} chain{'s' if len(names) != 1 else ''}: {chain_list(names)})"
 
 
 @app.command()
@@ -154,19 +158,7 @@ def validate(
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Refuse inputs larger than this.")
     ] = MAX_INPUT_BYTES,
-    budget: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--budget",
-            metavar="NAME=N",
-            help=(
-                "Raise (or lower) a parse-cost budget: "
-                + ", ".join(f"{b.name} ({b.default})" for b in BUDGETS.values())
-                + "."
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    budget: BudgetOption = None,
     template: Annotated[
         list[str] | None,
         typer.Option(
@@ -197,7 +189,7 @@ def validate(
     # Usage errors first, before any file is validated or anything printed
     # (typer's own checks of path arguments do not know "-", so none are asked).
     try:
-        budgets = dict(parse_setting(b) for b in budget or [])
+        budgets = budgets_of(budget)
         templates = dict(_template_setting(t) for t in template or [])
         inputs = inputs_of(files, fmt.value if fmt else None)
     except (UsageError, ValueError) as exc:
@@ -233,6 +225,8 @@ def validate(
             if not as_json:
                 out.line(out.mark(True), f" {item.source}: {_summary(result)}")
                 if show:
+                    from micronf.models import Intent
+
                     intent = Intent.from_validated(result)
                     for chain in intent.chains.values():
                         _show_chain(chain, intent)

@@ -166,6 +166,12 @@ class Stream:
             self._add(tree.add(self._label(child.label)), child.children)
 
 
+def chain_list(names: list[str], first: int = 10) -> str:
+    """The first chain names, and how many more (an intent may hold thousands)."""
+    shown = ", ".join(names[:first])
+    return shown if len(names) <= first else f"{shown} and {len(names) - first} more"
+
+
 @dataclass
 class TreeNode:
     """A node of a printed tree: label parts (escaped when printed) and children."""

@@ -205,8 +205,8 @@ def apply_remote(
         revision = _revision(m)
         say(f"committed revision {revision}" if revision is not None else "committed")
         if confirm_timeout is not None:
+            say(f"confirmed commit: reverts in {confirm_timeout} s unless confirmed with")
             say(
-                f"confirmed commit: reverts in {confirm_timeout} s unless confirmed with\n"
                 f"  micronf apply --controller {target.host}:{target.port} --user {target.user} "
                 + (f"--key {target.key} " if target.key else "")
                 + f"--confirm {token}"

@@ -7,7 +7,6 @@ this module parses arguments, prints, and maps failures to exit codes
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,13 +15,11 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-# Piped output is not cut at 80 columns.
-_WIDTH = None if sys.stdout is not None and sys.stdout.isatty() else 200  # None: closed (>&-)
-out = Console(highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=_WIDTH, emoji=False)
+from micronf.yang.errors import printable
+
+from .options import BudgetOption, budgets_of
+from .output import Part, err, out
 
 DbOption = Annotated[
     str | None,
@@ -46,7 +43,7 @@ class ShowFormat(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    sys.stderr.write(f"error: {' '.join(message.split())}\n")
+    sys.stderr.write(f"error: {printable(' '.join(message.split()))}\n")
     raise typer.Exit(code)
 
 
@@ -71,10 +68,10 @@ def _service(db: str | None) -> Iterator[Any]:
 
 def _print_problems(problems: list[Any], as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps({"valid": False, "errors": [p.as_dict() for p in problems]}))
+        out.json({"valid": False, "errors": [p.as_dict() for p in problems]})
     else:
         for p in problems:
-            err.print(f"[red]✗[/] {escape(p.format())}")
+            err.problem(p)
 
 
 def _changes_json(changes: list[Any]) -> list[dict[str, Any]]:
@@ -84,34 +81,33 @@ def _changes_json(changes: list[Any]) -> list[dict[str, Any]]:
 def print_changes(changes: list[Any]) -> None:
     """One line per change: ``+`` created, ``-`` deleted, ``~`` replaced, as YANG paths."""
     if not changes:
-        out.print("no changes")
+        out.line("no changes")
         return
     for c in changes:
         if c.op == "create":
-            value = f" = {escape(c.new)}" if c.new and not c.path.endswith("']") else ""
-            out.print(f"[green]+ {escape(c.path)}[/]{value}")
+            value = f" = {c.new}" if c.new and not c.path.endswith("']") else ""
+            out.line((f"+ {c.path}", "green"), value)
         elif c.op == "delete":
-            out.print(f"[red]- {escape(c.path)}[/]")
+            out.line((f"- {c.path}", "red"))
         else:
-            out.print(
-                f"[yellow]~ {escape(c.path)}[/]: {escape(str(c.old))} -> {escape(str(c.new))}"
-            )
+            out.line((f"~ {c.path}", "yellow"), f": {c.old} -> {c.new}")
 
 
-def _revision_line(info: Any) -> str:
+def _revision_line(info: Any) -> list[Part]:
+    """Number, time, author (channel), size, label, comment: the parts of one line
+    (label and comment are the user's text: :mod:`.output` escapes them)."""
     when = info.created.strftime("%Y-%m-%d %H:%M:%S")
     s = info.summary
-    parts = [
-        f"[bold]{info.number:>4}[/]",
-        when,
-        f"{escape(info.author)} ({escape(info.channel)})",
-        f"+{s.get('added', 0)} ~{s.get('changed', 0)} -{s.get('removed', 0)}",
+    parts: list[Part] = [
+        (f"{info.number:>4}", "bold"),
+        f"  {when}  {info.author} ({info.channel})",
+        f"  +{s.get('added', 0)} ~{s.get('changed', 0)} -{s.get('removed', 0)}",
     ]
     if info.label:
-        parts.append(f"[cyan]{escape(info.label)}[/]")
+        parts += ["  ", (info.label, "cyan")]
     if info.comment:
-        parts.append(escape(info.comment))
-    return "  ".join(parts)
+        parts.append(f"  {info.comment}")
+    return parts
 
 
 def apply(
@@ -136,6 +132,7 @@ def apply(
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
+    budget: BudgetOption = None,
     controller: Annotated[
         str | None,
         typer.Option(
@@ -201,13 +198,17 @@ def apply(
             persist=persist,
             confirm=confirm,
             show_changes=print_changes,
-            say=out.print,
+            say=out.line,
         )
         raise typer.Exit(code)
     if confirm_timeout is not None or confirm is not None or persist or user or key:
         _fail("--user, --key, --confirm-timeout, --persist and --confirm need --controller", 2)
     if not files:
         _fail("give one or more intent files", 2)
+    try:
+        budgets = budgets_of(budget)
+    except ValueError as exc:
+        _fail(str(exc), 2)
     formats = []
     for path in files:
         if str(path) == "-":
@@ -218,7 +219,10 @@ def apply(
             _fail(str(exc), 2)
     with _service(db) as svc:
         try:
-            inputs = [svc.read(path, fmt) for path, fmt in zip(files, formats, strict=True)]
+            inputs = [
+                svc.read(path, fmt, budgets=budgets)
+                for path, fmt in zip(files, formats, strict=True)
+            ]
             plan = svc.plan(inputs, replace=replace)
         except ValidationFailed as failed:
             _print_problems(failed.problems, as_json)
@@ -234,11 +238,11 @@ def apply(
         if dry_run or not plan.changes:
             report["revision"] = None
             if as_json:
-                out.print_json(json.dumps(report))
+                out.json(report)
             elif dry_run:
-                out.print("dry run: nothing stored")
+                out.line("dry run: nothing stored")
             else:
-                out.print(f"nothing to commit: the intent equals revision {plan.base_number}")
+                out.line(f"nothing to commit: the intent equals revision {plan.base_number}")
             raise typer.Exit(0)
         try:
             rev = svc.commit(
@@ -248,9 +252,9 @@ def apply(
             _fail(str(exc))
         report["revision"] = rev.number
         if as_json:
-            out.print_json(json.dumps(report))
+            out.json(report)
         else:
-            out.print(f"[green]✓[/] committed revision {rev.number} to {escape(svc.store.where)}")
+            out.line(out.mark(True), f" committed revision {rev.number} to {svc.store.where}")
 
 
 def history(
@@ -264,13 +268,13 @@ def history(
     with _service(db) as svc:
         revs = svc.store.history(limit)
     if as_json:
-        out.print_json(json.dumps([r.as_dict() for r in revs]))
+        out.json([r.as_dict() for r in revs])
         return
     if not revs:
-        out.print("no revisions yet: micronf apply FILE stores the first")
+        out.line("no revisions yet: micronf apply FILE stores the first")
         return
     for r in revs:
-        out.print(_revision_line(r))
+        out.line(*_revision_line(r))
 
 
 def diff(
@@ -300,14 +304,12 @@ def diff(
         b = v.from_dict(target.data) if target.data else v.empty()
         changes = a.diff(b)
     if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "from": base.number if base else None,
-                    "to": target.number,
-                    "changes": _changes_json(changes),
-                }
-            )
+        out.json(
+            {
+                "from": base.number if base else None,
+                "to": target.number,
+                "changes": _changes_json(changes),
+            }
         )
     else:
         print_changes(changes)
@@ -339,8 +341,8 @@ def show(
         elif fmt is ShowFormat.xml:
             sys.stdout.write(tree.print("xml", pretty=True).rstrip() + "\n")
         else:
-            out.print(f"revision {rev.number} ({escape(rev.author)}, {escape(rev.channel)})")
-            _summary(rev.data, out.print)
+            out.line(f"revision {rev.number} ({rev.author}, {rev.channel})")
+            _summary(rev.data, out.line)
 
 
 def _summary(data: dict[str, Any], emit: Callable[[str], None]) -> None:
@@ -348,7 +350,7 @@ def _summary(data: dict[str, Any], emit: Callable[[str], None]) -> None:
     chains = data.get("micronf-sfc:chains", {}).get("chain", [])
     templates = data.get("micronf-catalog:catalog", {}).get("vnf-template", [])
     if templates:
-        emit("templates: " + ", ".join(escape(f"{t['name']}@{t['version']}") for t in templates))
+        emit("templates: " + ", ".join(f"{t['name']}@{t['version']}" for t in templates))
     if not chains:
         emit("no chains")
     for c in chains:
@@ -359,11 +361,11 @@ def _summary(data: dict[str, Any], emit: Callable[[str], None]) -> None:
             for v in c.get("vnf", [])
         ]
         ingress = c.get("ingress", {})
-        emit(f"VNFFG {escape(c['name'])}: ingress {escape(ingress.get('vnf', '?'))}")
-        emit("  VNFs: " + escape(", ".join(vnfs)))
+        emit(f"VNFFG {c['name']}: ingress {ingress.get('vnf', '?')}")
+        emit("  VNFs: " + ", ".join(vnfs))
         for lk in c.get("link", []):
             labels = f" [{', '.join(lk['label'])}]" if lk.get("label") else ""
-            emit(f"  {escape(lk['from'])} -> {escape(lk['to'])}{escape(labels)}")
+            emit(f"  {lk['from']} -> {lk['to']}{labels}")
 
 
 def rollback(
@@ -398,9 +400,9 @@ def rollback(
             print_changes(plan.changes)
         if dry_run or not plan.changes:
             if as_json:
-                out.print_json(json.dumps(report))
+                out.json(report)
             else:
-                out.print(
+                out.line(
                     "dry run: nothing stored"
                     if dry_run
                     else f"nothing to commit: the intent already equals revision {revision}"
@@ -417,9 +419,11 @@ def rollback(
             _fail(str(exc))
         report["revision"] = rev.number
         if as_json:
-            out.print_json(json.dumps(report))
+            out.json(report)
         else:
-            out.print(f"[green]✓[/] committed revision {rev.number} (equal to revision {revision})")
+            out.line(
+                out.mark(True), f" committed revision {rev.number} (equal to revision {revision})"
+            )
 
 
 def register(app: typer.Typer) -> None:

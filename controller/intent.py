@@ -1,9 +1,11 @@
 """Changing the stored intent: read files, merge them over running, validate, diff, commit.
 
-This is the path every change takes (``micronf apply``, ``rollback``; NETCONF
-commits reuse :meth:`IntentService.commit_tree`): the new *full* intent is
-built, validated as a whole by the one validator, compared with the running
-revision, and only then written as one revision. An invalid result stores
+This is the path of every change made from files (``micronf apply``,
+``rollback``): the new *full* intent is built, validated as a whole by the one
+validator, compared with the running revision, and only then written as one
+revision. NETCONF edits arrive as whole datastores instead of files: they are
+validated by the same :class:`~micronf.yang.Validator` and written with the
+same optimistic parent check by :mod:`micronf.controller.datastores`. An invalid result stores
 nothing. Beyond that one validation, a change costs its size: the running
 intent is taken from the store's cache as entries, only the changed entries
 are passed through libyang alone (to store them as libyang prints them) and
@@ -38,6 +40,7 @@ from micronf.yang import (
     ValidationFailed,
     Validator,
 )
+from micronf.yang import budgets as budgets_mod
 from micronf.yang.inputs import limit_of, read_regular_file
 from micronf.yang.locate import Locator
 from micronf.yang.validate import cap_problems, check_text
@@ -89,14 +92,26 @@ class IntentService:
 
     # ---------------------------------------------------------------------- reading
 
-    def read(self, path: Path, fmt: str, max_bytes: int | None = None) -> IntentFile:
-        """Read one file (format ``tosca``, ``xml`` or ``json``) into unvalidated data."""
+    def read(
+        self,
+        path: Path,
+        fmt: str,
+        max_bytes: int | None = None,
+        budgets: Mapping[str, int] | None = None,
+    ) -> IntentFile:
+        """Read one file (format ``tosca``, ``xml`` or ``json``) into unvalidated data.
+
+        ``budgets`` override the parse-cost budgets of :mod:`micronf.yang.budgets`.
+        """
         source = str(path)
         limit = limit_of(max_bytes)
         try:
             if fmt == "tosca":
-                return IntentFile(source, translate_file(path, max_bytes=limit))
+                return IntentFile(source, translate_file(path, max_bytes=limit, budgets=budgets))
             raw = check_text(read_regular_file(path, limit))
+            # The same linear pre-pass as `micronf validate`: list sizes,
+            # namespace declarations, duplicates, before libyang sees the text.
+            budgets_mod.check(raw, fmt, budgets)
             operations: dict[document.EntryId, Operation] = {}
             if fmt == "xml":
                 raw, ops = _unwrap_config(raw)

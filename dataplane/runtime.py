@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -293,7 +294,7 @@ class Runtime:
         self._need()
         err = _err()
         _check(
-            lib.unf_ring_create(name.encode(), size, multi_producer, multi_consumer, err, 256),
+            lib.unf_ring_create(_ring_name(name), size, multi_producer, multi_consumer, err, 256),
             err,
         )
         self.rings.add(name)
@@ -301,12 +302,12 @@ class Runtime:
     def free_ring(self, name: str) -> None:
         """Free a ring and the packets still on it."""
         self._need()
-        lib.unf_ring_free(name.encode())
+        lib.unf_ring_free(_ring_name(name))
         self.rings.discard(name)
 
     def ring_count(self, name: str) -> int:
         self._need()
-        n = int(lib.unf_ring_count(name.encode()))
+        n = int(lib.unf_ring_count(_ring_name(name)))
         if n < 0:
             raise DataplaneError(f"no ring '{name}'")
         return n
@@ -373,7 +374,7 @@ class Runtime:
         lens = ffi.new("uint32_t[]", [len(p) for p in packets])
         err = _err()
         return _check(
-            lib.unf_ring_enqueue_copies(ring.encode(), data, lens, len(packets), err, 256), err
+            lib.unf_ring_enqueue_copies(_ring_name(ring), data, lens, len(packets), err, 256), err
         )
 
     def drain(self, ring: str, max_packets: int = 4096) -> list[tuple[bytes, int]]:
@@ -383,7 +384,7 @@ class Runtime:
         data = ffi.new("uint8_t[]", cap)
         lens = ffi.new("uint32_t[]", max_packets)
         tags = ffi.new("uint16_t[]", max_packets)
-        n = lib.unf_ring_drain(ring.encode(), data, cap, lens, max_packets, tags)
+        n = lib.unf_ring_drain(_ring_name(ring), data, cap, lens, max_packets, tags)
         if n < 0:
             raise DataplaneError(f"no ring '{ring}'")
         out: list[tuple[bytes, int]] = []
@@ -594,7 +595,7 @@ class Runtime:
         if not spec.stages or len(spec.stages) > lib.UNF_MAX_STAGES:
             raise DataplaneError(f"uNF {spec.id}: 1 to {lib.UNF_MAX_STAGES} processor classes")
         ffi.memmove(slot, b"\0" * ffi.sizeof("struct unf_slot"), ffi.sizeof("struct unf_slot"))
-        slot.id = _name(spec.id, "uNF id")
+        slot.id = _shortened(spec.id, lib.UNF_NAME_LEN)
         slot.instance = spec.instance
         slot.cpu = spec.cpu
         slot.lcore = index + 1
@@ -640,6 +641,26 @@ def _ingress_targets(spec: UnfSpec) -> tuple[str, ...]:
     return (spec.ingress.ring,) if spec.ingress.ring else ()
 
 
+#: Longest DPDK ring name (RTE_RING_NAMESIZE: a memzone name less "RG_").
+_RING_NAME_MAX = 28
+
+
+def _shortened(value: str, limit: int) -> bytes:
+    """*value* as a C name shorter than *limit* bytes: itself when it fits, else
+    its head and a hash of the whole (the compiler's names, e.g.
+    ``to-<chain>.<vnf>.<node>``, are as long as the names users give)."""
+    raw = value.encode()
+    if len(raw) < limit:
+        return raw
+    digest = hashlib.sha1(raw).hexdigest()[:8].encode()
+    return raw[: limit - 1 - len(digest) - 1] + b"~" + digest
+
+
+def _ring_name(name: str) -> bytes:
+    """The DPDK name of the ring called *name* in the graph."""
+    return _shortened(name, _RING_NAME_MAX + 1)
+
+
 def _name(value: str, what: str) -> bytes:
     raw = value.encode()
     if len(raw) >= lib.UNF_NAME_LEN:
@@ -679,7 +700,7 @@ def _write_port(
         raise DataplaneError(f"uNF {unf_id}: more than {lib.UNF_MAX_TARGETS} rings in one port")
     cport.n_targets = len(rings)
     for i, r in enumerate(rings):
-        cport.targets[i] = _name(r, "ring")
+        cport.targets[i] = _ring_name(r)
 
 
 def _write_routing(

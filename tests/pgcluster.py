@@ -40,13 +40,22 @@ def _as_postgres(*cmd: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _base_dir() -> str:
+    """A temporary folder the postgres user can reach: $TMPDIR when every
+    folder above it lets others through (o+x), else /tmp. The socket path
+    must also stay under the 107 bytes a Unix socket name may have."""
+    tmp = Path(tempfile.gettempdir()).resolve()
+    reachable = all(p.stat().st_mode & 0o001 for p in (tmp, *tmp.parents))
+    return str(tmp) if reachable and len(str(tmp)) < 60 else "/tmp"
+
+
 @contextmanager
 def cluster() -> Iterator[str]:
     """Start a cluster; yields a libpq-style URL of a fresh database ``micronf``."""
     bindir = pg_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (Debian package postgresql; make setup)")
-    root = Path(tempfile.mkdtemp(prefix="micronf-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="micronf-pg-", dir=_base_dir()))
     os.chmod(root, 0o755)
     data = root / "data"
     shutil.chown(root, "postgres", "postgres")

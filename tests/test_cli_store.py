@@ -118,6 +118,32 @@ def test_invalid_result_stores_nothing(micronf: Run, db: str, tmp_path: Path) ->
     assert len(history(micronf, db)) == 1
 
 
+def test_apply_checks_the_parse_budgets_first(micronf: Run, db: str, tmp_path: Path) -> None:
+    """apply reads through the same pre-pass as validate: duplicates and list
+    sizes are refused with the file and line before libyang, and stored nothing."""
+    doc = json.loads((EX / "paper-sfc.json").read_text())
+    twice = tmp_path / "twice.json"
+    chains = doc["micronf-sfc:chains"]["chain"]
+    twice.write_text(json.dumps({**doc, "micronf-sfc:chains": {"chain": chains * 2}}, indent=1))
+    res = micronf("apply", twice, "--db", db)
+    assert res.returncode == 1, res.stdout
+    assert f"{twice}:" in res.stderr and "duplicate" in res.stderr.lower()
+    assert "Traceback" not in res.stderr
+    assert history(micronf, db) == []
+
+    two = tmp_path / "two.json"
+    other = {**chains[0], "name": "paper-sfc-2"}
+    two.write_text(json.dumps({**doc, "micronf-sfc:chains": {"chain": [chains[0], other]}}))
+    res = micronf("apply", two, "--db", db, "--budget", "list-entries=1")
+    assert res.returncode == 1 and "--budget list-entries=N" in res.stderr
+    assert history(micronf, db) == []
+    res = micronf("apply", two, "--db", db, "--budget", "list-bogus=1")
+    assert res.returncode == 2 and "list-bogus" in res.stderr
+    res = micronf("apply", two, "--db", db)
+    assert res.returncode == 0, res.stderr
+    assert len(history(micronf, db)) == 1
+
+
 def test_netconf_config_wrapper_and_operations(micronf: Run, db: str, tmp_path: Path) -> None:
     xml = (EX / "paper-sfc.xml").read_text()
     body = xml[xml.index("?>") + 2 :] if "?>" in xml else xml  # every top-level element
@@ -182,3 +208,18 @@ def test_db_from_the_environment(tmp_path: Path) -> None:
         check=False,
     )
     assert json.loads(res.stdout)[0]["author"] == "oss-team"
+
+
+def test_history_escapes_what_users_wrote(micronf: Run, db: str) -> None:
+    """A label or comment is the user's text: it cannot colour, move or add lines."""
+    comment = "evil\x1b[31mRED\nsecond line\u202eabc"
+    res = micronf(
+        "apply", EX / "paper-sfc.yaml", "--db", db, "--comment", comment, "--label", "l\a"
+    )
+    assert res.returncode == 0, res.stderr
+    text = micronf("history", "--db", db).stdout
+    assert "\x1b" not in text and "\a" not in text and "\u202e" not in text
+    assert len(text.strip().splitlines()) == 1
+    assert "evil\\x1b[31mRED\\nsecond line" in text
+    # --json keeps the exact text
+    assert history(micronf, db)[0]["comment"] == comment

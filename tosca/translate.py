@@ -725,11 +725,19 @@ def translate_text(
     return _translate_text(text, source_name, base_dir, max_bytes).data
 
 
-def translate_file(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> dict[str, Any]:
-    """Translate a TOSCA file; relative imports are resolved next to it."""
+def translate_file(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int | None = None,
+    budgets: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """Translate a TOSCA file; relative imports are resolved next to it.
+
+    ``budgets`` override the parse-cost budgets (forwarders, imports).
+    """
     text = _read(path, max_bytes)
     folder = Path(path).resolve().parent
-    return _translate_text(text, str(path), folder, max_bytes, checked=True).data
+    return _translate_text(text, str(path), folder, max_bytes, checked=True, budgets=budgets).data
 
 
 def _line_for(path: str | None, path_lines: Mapping[str, int]) -> int | None:

@@ -485,3 +485,26 @@ def test_any_ethdev_net_ring_between_two_unfs(runtime: Runtime) -> None:
         for unf in list(runtime.unfs.values()):
             runtime.stop_unf(unf)
         runtime.remove_port("net_ring_t0")
+
+
+def test_graph_names_longer_than_dpdk_allows(runtime: Runtime) -> None:
+    """Ring and uNF names are the graph's (the compiler's are long); two long
+    names with a common head stay two rings."""
+    head = "to-a-chain-with-a-long-name.edge-firewall."
+    first, second = head + "classify", head + "count-urls"
+    rings(runtime, first, second)
+    unf = runtime.start_unf(
+        spec(
+            "a-chain-with-a-long-name.edge-firewall.classify",
+            "TestMacSwap",
+            Ingress.from_ring(first),
+            (Egress.to_ring("out", second),),
+            cpu=1,
+        )
+    )
+    sent = [frame(i) for i in range(40)]
+    assert runtime.inject(first, sent) == 40
+    wait_for(lambda: runtime.ring_count(second) == 40, "40 packets between two long-named rings")
+    assert runtime.ring_count(first) == 0
+    assert len(runtime.drain(second)) == 40
+    assert runtime.stop_unf(unf) == 0
