@@ -329,6 +329,11 @@ def _with(g: dict[str, Any], uid: str, **changes: Any) -> dict[str, Any]:
     return g
 
 
+def _ring(g: dict[str, Any], name: str) -> dict[str, Any]:
+    g[AGENT]["desired"]["ring"].append({"name": name})
+    return g
+
+
 @pytest.mark.parametrize(
     ("g", "message"),
     [
@@ -346,6 +351,18 @@ def _with(g: dict[str, Any], uid: str, **changes: Any) -> dict[str, Any]:
                 autoscale={},
             ),
             "its ingress is a sync",
+        ),
+        (
+            _with(
+                _ring(graph({}), "side"),
+                "feed",
+                egress=[{"name": "both", "kind": "branch", "ring": ["to-work", "side"]}],
+            ),
+            "fed by the branch egress 'both' of uNF 'feed'",
+        ),
+        (
+            _with(graph({}), "work", egress=[{"name": "out", "kind": "port", "port": "p1"}]),
+            "it writes an ethdev port",
         ),
         (graph({"min-instances": 3, "max-instances": 2}), "instances 3..2"),
         (graph({"max-instances": 17}), "at most 16 instances"),
@@ -453,3 +470,35 @@ def test_bench_scales_out_and_in_under_live_load_and_loses_nothing(tmp_path: Pat
     assert math.isfinite(result["scale_out_ms_median"])  # a figure, not a timing assertion
     assert (tmp_path / "autoscale.png").stat().st_size > 0
     assert "| scale_out |" in proc.stdout
+
+
+def test_cli_refuses_a_graph_that_scales_a_branch_in_one_line(tmp_path: Path) -> None:
+    """Valid YANG, but a branch gives each parallel uNF one ring: not scalable here."""
+    doc = json.loads(EXAMPLE.read_text())
+    desired = doc[AGENT]["desired"]
+    desired["ring"].append({"name": "side"})
+    pace = next(u for u in desired["unf"] if u["id"] == "pace")
+    pace["egress"] = [{"name": "both", "kind": "branch", "ring": ["to-inspect", "side"]}]
+    desired["unf"].append(
+        {
+            "id": "side",
+            "class": "MacSwapper",
+            "core": 0,
+            "ingress": {"kind": "ring", "ring": "side"},
+            "egress": [{"name": "done", "kind": "marker", "ring": ["to-tx"]}],
+        }
+    )
+    bad = tmp_path / "branch.json"
+    bad.write_text(json.dumps(doc, indent=2))
+    micronf = Path(sys.executable).parent / "micronf"
+    proc = subprocess.run(
+        [str(micronf), "dataplane", "run", str(bad), "--rx", f"port0={FLOWS}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1 and not proc.stdout
+    [line] = proc.stderr.strip().splitlines()
+    assert f"{bad}:" in line and "unf[id='inspect']/autoscale" in line
+    assert "fed by the branch egress 'both' of uNF 'pace'" in line
+    assert "[micronf-cannot-scale]" in line
