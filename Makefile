@@ -115,6 +115,11 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/hostile_cost.py
 	$(BIN)/python bench/hop_cost.py
 	$(BIN)/python bench/floor.py
+	$(BIN)/python bench/fig5_shared_core.py
+	$(BIN)/python bench/fig6_packet_size.py
+	$(BIN)/python bench/fig7_prefetch.py
+	$(BIN)/python bench/fig8_parallel.py
+	$(BIN)/python bench/fig9_chain_length.py
 	$(BIN)/python bench/fig10_pipeline_vs_rtc.py
 	$(BIN)/python bench/processor_cycles.py
 	$(BIN)/python bench/store.py

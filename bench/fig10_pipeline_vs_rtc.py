@@ -32,14 +32,24 @@ bench/results/fig10_pipeline_vs_rtc.json and .png.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
-from dploop import RESULTS, Loop, Window, machine, measure, spread, start_loop, stop_loop, write
+from dploop import (
+    RESULTS,
+    Loop,
+    Window,
+    machine,
+    measure,
+    measure_some,
+    spread,
+    start_loop,
+    stop_loop,
+    write,
+)
 
 from micronf.dataplane import Runtime, Scheduling
 
@@ -89,11 +99,8 @@ def _window(
             start_loop(rt, "r2b", fused, [1], **kw),  # type: ignore[arg-type]
         ]
     measure(rt, loops, 0.1)  # warm-up
-    for _ in range(20):  # a window in which the loops got no CPU (a starved machine) again
-        sw0 = _switches(loops)
-        window = measure(rt, loops, seconds)
-        if window.pps > 0 and math.isfinite(window.pps_per_cpu):
-            break
+    sw0 = _switches(loops)
+    window = measure_some(rt, loops, seconds)
     if switches is not None and window.pps > 0:
         switches.append((_switches(loops) - sw0) / (window.pps * seconds))
     for lp in loops:

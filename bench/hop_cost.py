@@ -19,12 +19,20 @@ windows; the spread is reported. Writes bench/results/hop_cost.json and .png.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import sys
 from pathlib import Path
 
-from dploop import RESULTS, Loop, machine, measure, spread, start_loop, stop_loop, write
+from dploop import (
+    RESULTS,
+    machine,
+    measure,
+    measure_some,
+    spread,
+    start_loop,
+    stop_loop,
+    write,
+)
 
 from micronf.dataplane import Runtime, Scheduling
 
@@ -36,16 +44,6 @@ def slope(xs: list[int], ys: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
         (x - mx) ** 2 for x in xs
     )
-
-
-def _window_cycles(rt: Runtime, loop: Loop, seconds: float) -> float:
-    """Busy cycles per packet of one window; a window in which the loop got no
-    CPU at all (a starved, shared machine) is measured again, up to 20 times."""
-    for _ in range(20):
-        cycles = measure(rt, [loop], seconds).cycles
-        if math.isfinite(cycles):
-            return cycles
-    return float("nan")
 
 
 def main(argv: list[str]) -> int:
@@ -73,7 +71,7 @@ def main(argv: list[str]) -> int:
                     scheduling=sched,
                 )
                 measure(rt, [loop], 0.2)  # warm-up
-                cycles = [_window_cycles(rt, loop, args.seconds) for _ in range(args.runs)]
+                cycles = [measure_some(rt, [loop], args.seconds).cycles for _ in range(args.runs)]
                 stop_loop(rt, loop)
                 rows[mode][n] = spread(cycles)
     pipe = [rows["pipeline"][n]["median"] for n in chains]

@@ -246,11 +246,123 @@ static const struct unf_descriptor test_ttl_reset = {
 	.process_batch = ttl_reset_batch,
 };
 
+/* TestLatency: a latency probe for the benchmarks (bench/fig8, bench/fig9).
+ * Each packet carries a TSC stamp (8 bytes at `offset` of its data).  The
+ * probe reads it once per batch at the chain's exit, counts the packet's
+ * latency now - stamp, and (restamp=1, the last probe of the uNF) writes now
+ * as the stamp for the packet's next pass; in a closed loop that is the time
+ * it enters the chain again.  A zero or future stamp (the first pass) is not
+ * counted.  Histogram: log2 with four linear sub-buckets per octave,
+ * bucket(x) = 4 * floor(log2 x) + the two bits after the leading one; this
+ * probe counts buckets from+1 .. from+12 in b1..b12, at most from in b0 and
+ * at least from+13 in b13 (several probes with from = F, F+12, F+24, ... make
+ * one wide histogram within the 16 counters a processor has). */
+struct latency_state {
+	uint32_t offset;
+	uint32_t from;
+	int restamp;
+};
+
+static int latency_init(void *state, const struct unf_config *cfg, char *err, size_t errlen)
+{
+	struct latency_state *st = state;
+	const char *v;
+
+	(void)err;
+	(void)errlen;
+	v = param_first(cfg, "offset");
+	st->offset = v ? (uint32_t)strtoul(v, NULL, 10) : 48;
+	v = param_first(cfg, "from");
+	st->from = v ? (uint32_t)strtoul(v, NULL, 10) : 36;
+	v = param_first(cfg, "restamp");
+	st->restamp = v ? atoi(v) != 0 : 1;
+	return 0;
+}
+
+static inline uint32_t latency_bucket(uint64_t x)
+{
+	uint32_t e;
+
+	if (x < 4)
+		return (uint32_t)x;
+	e = 63u - (uint32_t)__builtin_clzll(x);
+	return 4u * e + (uint32_t)((x >> (e - 2)) & 3u);
+}
+
+static void latency_batch(void *state, const struct unf_config *cfg, struct rte_mbuf **pkts,
+			  uint16_t n, uint8_t *results, uint16_t prefetch)
+{
+	const struct latency_state *st = state;
+	uint64_t now = rte_rdtsc();
+	uint16_t i;
+
+	(void)prefetch;
+	for (i = 0; i < n; i++) {
+		uint8_t *p = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		uint64_t stamp;
+
+		results[i] = 0;
+		if (rte_pktmbuf_data_len(pkts[i]) < st->offset + sizeof(stamp))
+			continue;
+		memcpy(&stamp, p + st->offset, sizeof(stamp));
+		if (stamp != 0 && stamp <= now) {
+			uint64_t lat = now - stamp;
+			uint32_t b = latency_bucket(lat);
+
+			b = b <= st->from ? 0 : b - st->from;
+			cfg->counters[2 + (b < 13 ? b : 13)]++;
+			cfg->counters[0]++;
+			cfg->counters[1] += lat;
+		}
+		if (st->restamp)
+			memcpy(p + st->offset, &now, sizeof(now));
+	}
+}
+
+static const char *const latency_counters[] = {
+	"packets", "cycles", "b0", "b1", "b2",	"b3",  "b4",  "b5",
+	"b6",	   "b7",     "b8", "b9", "b10", "b11", "b12", "b13",
+};
+
+static const struct unf_param_desc latency_params[] = {
+	{.name = "offset", .type = "uint32", .help = "offset of the 8-byte stamp in the data"},
+	{.name = "from", .type = "uint32", .help = "first histogram bucket (b0: at most this)"},
+	{.name = "restamp", .type = "uint32", .help = "1: stamp the packet again on its way out"},
+};
+
+/* Five classes of one probe: the runtime's counters are read per class, and a
+ * chain's exit fuses up to five probes with staggered ranges. */
+#define TEST_LATENCY(NAME)                                                                \
+	{                                                                                  \
+		.unf_class = NAME,                                                         \
+		.help = "test: latency probe (TSC stamp in the packet, log histogram)",    \
+		.can_scale = true,                                                         \
+		.access = {UNF_ACCESS_NOP, UNF_ACCESS_NOP, UNF_ACCESS_NOP,                 \
+			   UNF_ACCESS_READ_WRITE},                                         \
+		.cost = 10, .n_counters = 16, .counter_names = latency_counters,           \
+		.n_params = 3, .params = latency_params,                                   \
+		.state_size = sizeof(struct latency_state), .init = latency_init,          \
+		.process_batch = latency_batch,                                            \
+	}
+
+static const struct unf_descriptor test_latency[] = {
+	TEST_LATENCY("TestLatency1"),
+	TEST_LATENCY("TestLatency2"),
+	TEST_LATENCY("TestLatency3"),
+	TEST_LATENCY("TestLatency4"),
+	TEST_LATENCY("TestLatency5"),
+};
+
 const struct unf_descriptor *const unf_test_processors[] = {
 	&test_ttl_reset,
 	&test_macswap,
 	&test_selector,
 	&test_tagger,
 	&test_busy,
+	&test_latency[0],
+	&test_latency[1],
+	&test_latency[2],
+	&test_latency[3],
+	&test_latency[4],
 };
 const unsigned unf_test_processors_size = RTE_DIM(unf_test_processors);

@@ -327,6 +327,11 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 		yield_idle = 1;
 		if (yield_after == 0)
 			yield_after = 16;
+		/* sched_yield() only yields to other real-time tasks: an idle
+		 * FIFO loop would hold its core (up to the RT throttling limit)
+		 * against every normal task.  Sleep after 256 empty polls. */
+		if (idle_sleep == 0)
+			idle_sleep = 20;
 		if (set_fifo(&slot->sched, err, errlen) < 0)
 			goto out;
 	}
