@@ -49,6 +49,8 @@ from micronf.dataplane import (
 )
 from micronf.yang import Problem
 
+from .tunnels import add_port, expand_tunnels, wait_links
+
 AGENT = "micronf-agent:agent"
 DESIRED = f"/{AGENT}/desired"
 
@@ -76,14 +78,20 @@ class PortBinding:
     name: str
     rx_pcap: Path | None = None
     tx_pcap: Path | None = None
+    #: A live device instead of traces: 'DRIVER[,ARGS]' (agent/tunnels.py).
+    vdev: str | None = None
 
     @property
     def device(self) -> str:
         """DPDK vdev name: net_pcap when a trace is read or written, else net_null."""
+        if self.vdev:
+            return self.vdev.partition(",")[0]
         return f"net_pcap_{self.name}" if self.rx_pcap or self.tx_pcap else f"net_null_{self.name}"
 
     @property
     def devargs(self) -> str:
+        if self.vdev:
+            return self.vdev.partition(",")[2]
         args = []
         if self.rx_pcap:
             args.append(f"rx_pcap={self.rx_pcap}")
@@ -177,6 +185,9 @@ def _classifier_entry(entry: Mapping[str, Any]) -> str:
     """One RxService classifier entry: 'TAG [src P] [dst P] [proto P] [sport R] [dport R]'."""
     m = entry.get("match", {})
     parts = [str(entry["chain-tag"])]
+    for key in ("vlan", "vni"):  # the entries of rx tunnels (agent/tunnels.py)
+        if key in entry:
+            parts += [key, str(entry[key])]
     for key, word in (("source-ipv4-network", "src"), ("destination-ipv4-network", "dst")):
         if m.get(key, "0.0.0.0/0") != "0.0.0.0/0":
             parts += [word, m[key]]
@@ -205,6 +216,7 @@ def plan(
     cpus = tuple(sorted(cpus if cpus is not None else os.sched_getaffinity(0)))
     known = {p.unf_class: p for p in (processors if processors is not None else list_processors())}
     bound = {p.name: p for p in ports}
+    desired = expand_tunnels(desired, bound, known)  # tunnels become Tx/Rx services
     unfs: list[dict[str, Any]] = desired.get("unf", [])
     rings = {r["name"]: int(r.get("size", 1024)) for r in desired.get("ring", [])}
     readers: dict[str, list[str]] = {r: [] for r in rings}
@@ -338,10 +350,10 @@ def plan(
             )
     for name in sorted(port_readers):
         b = bound.get(name)
-        if b is None or b.rx_pcap is None:
+        if b is None or (b.rx_pcap is None and b.vdev is None):
             raise DeployError(
                 f"port '{name}' is read by the graph but no trace is given for it "
-                f"(--rx {name}=FILE)",
+                f"(--rx {name}=FILE, or --port {name}=DEVICE)",
                 f"{_unf_path(port_readers[name])}/ingress/port",
                 "micronf-port-unbound",
             )
@@ -459,7 +471,9 @@ class Deployment:
     def start(self) -> None:
         rt = self.runtime
         for port in self.plan.ports:
-            self.port_ids[port.name] = rt.add_port(port.device, port.devargs)
+            self.port_ids[port.name] = add_port(rt, port)
+        wait_links(rt, self.plan)  # live ports the graph writes: up before traffic
+        rt.hold_readers(True)  # no packet moves before every worker started
         sizes = {r.name: r for r in self.plan.rings}
         for ring in self.plan.rings:
             rt.create_ring(ring.name, ring.size, multi_producer=ring.multi_producer)
@@ -477,6 +491,7 @@ class Deployment:
             n = u.autoscale.min_instances if u.autoscale else 1
             for i in range(n):
                 self._start_instance(u, i, u.core if i == 0 else self.pick_core(u.id))
+        rt.hold_readers(False)
 
     def _start_instance(self, u: UnfPlan, index: int, core: int) -> InstanceState:
         ring = self.ring_instances[u.ingress_ring][index] if u.ingress_ring else None

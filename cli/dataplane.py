@@ -73,6 +73,34 @@ def _bindings(rx: list[str], tx: list[str]) -> list[PortBinding]:
     return [PortBinding(n, p.get("rx"), p.get("tx")) for n, p in sorted(ports.items())]
 
 
+def _devices(bindings: list[PortBinding], port: list[str]) -> list[PortBinding]:
+    """--port NAME=DRIVER[,ARGS]: a port on a live DPDK device (tunnels to another server)."""
+    from micronf.agent.deployer import PortBinding
+
+    by_name = {b.name: b for b in bindings}
+    for v in port:
+        name, sep, device = v.partition("=")
+        driver = device.partition(",")[0]
+        if not sep or not name or not driver.startswith("net_") or len(driver) <= 4:
+            raise UsageError(
+                f"--port takes PORT=DEVICE with a DPDK vdev such as "
+                f"net_memif0,role=server,socket=/tmp/a.sock, not {v!r}"
+            )
+        if driver.startswith("net_af_packet"):
+            # Its rings are mapped in the primary only: a uNF worker (a
+            # secondary process) that polls it crashes.
+            raise UsageError(
+                f"--port {name}: net_af_packet devices work in one process only, and every "
+                "uNF is its own DPDK process; use net_memif (or --rx/--tx pcap files)"
+            )
+        if name in by_name:
+            raise UsageError(f"port {name} is bound twice (--port, --rx or --tx)")
+        by_name[name] = PortBinding(name, vdev=device)
+    if len({b.device for b in by_name.values()}) < len(by_name):
+        raise UsageError("two --port options name the same DPDK device")
+    return [b for _, b in sorted(by_name.items())]
+
+
 @app.command()
 def run(
     desired: Annotated[
@@ -86,6 +114,24 @@ def run(
         list[str] | None,
         typer.Option("--tx", metavar="PORT=OUT.pcap", help="Write what leaves a port."),
     ] = None,
+    port: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--port",
+            metavar="PORT=DEVICE",
+            help="Bind a port to a live DPDK device, e.g. net_memif0,role=server,socket=/tmp/a.sock"
+            " (a tunnel to another server).",
+        ),
+    ] = None,
+    idle_end: Annotated[
+        float,
+        typer.Option(
+            "--idle-end",
+            min=0.1,
+            help="With --port devices: end the run once packets went through them and none "
+            "has for this many seconds.",
+        ),
+    ] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="Give up after this many seconds.")
@@ -137,13 +183,14 @@ def run(
     """
     from micronf.agent.autoscale import Autoscaler, ScaleEvent
     from micronf.agent.deployer import DeployError, Deployment, plan
+    from micronf.agent.tunnels import wait_quiet
     from micronf.dataplane import DataplaneError, Runtime
     from micronf.dataplane.pcap import count_packets
 
     source = str(desired)
     try:
         fmt = preflight(desired)
-        bindings = _bindings(rx or [], tx or [])
+        bindings = _devices(_bindings(rx or [], tx or []), port or [])
     except UsageError as exc:
         sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
         raise typer.Exit(2) from None
@@ -185,6 +232,9 @@ def run(
     try:
         runtime.start()
         deployment.start()
+        live = [f"{b.name} ({b.device})" for b in bindings if b.vdev]
+        if live:  # the other server may send now (a test waits for this line)
+            err.print(f"running: live port{'s' if len(live) > 1 else ''} {', '.join(live)}")
         if as_json or not err.is_terminal:
             complete = deployment.run_trace(totals, timeout=timeout, tick=tick)
         else:
@@ -203,6 +253,8 @@ def run(
                     progress=lambda got, want: bar.update(task, completed=got),
                     tick=tick,
                 )
+        if complete and any(b.vdev for b in bindings):
+            complete = wait_quiet(deployment, quiet=idle_end, timeout=timeout)
         dead = deployment.failed()
         if dead:
             f = dead[0]
@@ -233,6 +285,7 @@ def run(
             b.name: {
                 **({"rx-pcap": str(b.rx_pcap), "packets": totals[b.name]} if b.rx_pcap else {}),
                 **({"tx-pcap": str(b.tx_pcap)} if b.tx_pcap else {}),
+                **({"device": b.vdev} if b.vdev else {}),
             }
             for b in bindings
         },

@@ -91,6 +91,7 @@ def desired_graphs(
                         "peer-agent": t.target_agent,
                         "tag": t.tag,
                         "ring": t.name,
+                        **_endpoints(intent, t.source_agent, t.target_agent, t.remote_mac),
                     }
                 )
             if t.target_agent == agent:
@@ -103,6 +104,7 @@ def desired_graphs(
                         "peer-agent": t.source_agent,
                         "tag": t.tag,
                         "ring": ring_of(t.edge.target),
+                        **_endpoints(intent, t.target_agent, t.source_agent, None),
                     }
                 )
         for nid, p in placement.unfs.items():
@@ -156,6 +158,16 @@ def desired_graphs(
         }
     if problems:
         raise PlanError(problems)
+    return out
+
+
+def _endpoints(intent: Intent, local: str, remote: str, remote_mac: str | None) -> dict[str, str]:
+    """A tunnel's remote MAC and its VXLAN addresses (IPv4 only in micronf-agent),
+    which the agent's Tx service writes into the outer headers."""
+    out = {"remote-mac": remote_mac} if remote_mac else {}
+    ends = intent.agents[local].address, intent.agents[remote].address
+    if all(a and ":" not in a for a in ends):
+        out["local-address"], out["remote-address"] = str(ends[0]), str(ends[1])
     return out
 
 

@@ -358,6 +358,30 @@ class Runtime:
         self._need()
         return int(lib.unf_harness_tsc_hz())
 
+    def port_link_up(self, name: str) -> bool:
+        """Whether the link of a port (a device name given to add_port) is up."""
+        self._need()
+        up = int(lib.unf_port_link_up(name.encode()))
+        if up < 0:
+            raise DataplaneError(f"no port '{name}'")
+        return up == 1
+
+    def port_packets(self, name: str) -> tuple[int, int]:
+        """(received, sent) packets of a port, from its ethdev statistics."""
+        self._need()
+        rx, tx = ffi.new("uint64_t *"), ffi.new("uint64_t *")
+        if lib.unf_port_packets(name.encode(), rx, tx) < 0:
+            raise DataplaneError(f"no port '{name}'")
+        return int(rx[0]), int(tx[0])
+
+    def hold_readers(self, hold: bool) -> None:
+        """Hold (or release) the workers that read an ethdev port: held, they
+        start but do not poll. A worker's start re-opens the pcap files of the
+        ports (net_pcap in a secondary process), truncating a Tx trace that an
+        earlier worker may be writing: hold readers while a graph starts."""
+        self._need()
+        lib.unf_hold_readers(1 if hold else 0)
+
     def mempool(self) -> Mempool:
         self._need()
         return Mempool(size=int(lib.unf_mempool_size()), in_use=int(lib.unf_mempool_in_use()))

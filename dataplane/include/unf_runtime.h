@@ -140,7 +140,7 @@ struct unf_control {
 	uint32_t magic;
 	uint32_t n_slots;
 	int dynfield_offset;
-	uint32_t pad;
+	volatile uint32_t hold_readers; /* 1: device readers wait to poll (unf_link.h) */
 	struct unf_slot slots[UNF_MAX_SLOTS];
 };
 

@@ -65,14 +65,22 @@ int unf_egress_open(struct unf_egress *out, const struct unf_port_spec *spec, ch
 	out->lb_mode = spec->lb_mode;
 	out->n_targets = spec->n_targets;
 	switch (spec->kind) {
-	case UNF_PORT_ETHDEV:
+	case UNF_PORT_ETHDEV: {
+		struct rte_eth_link link;
+
 		if (!rte_eth_dev_is_valid_port(spec->ethdev)) {
 			snprintf(err, errlen, "no ethdev port %u", spec->ethdev);
 			return -1;
 		}
 		out->ethdev = spec->ethdev;
 		out->queue = spec->queue;
+		/* A memif port maps its peer's shared memory into a secondary
+		 * process on the first link query, and a tx burst before that
+		 * sends nothing: query now (the agent starts writers of a live
+		 * port once its link is up). */
+		rte_eth_link_get_nowait(spec->ethdev, &link);
 		return 0;
+	}
 	case UNF_PORT_RING:
 	case UNF_PORT_MARKER:
 		if (spec->n_targets != 1) {
@@ -254,6 +262,10 @@ uint16_t unf_tx_burst(struct unf_egress *out, struct rte_mbuf **pkts, uint16_t n
 	switch (out->kind) {
 	case UNF_PORT_ETHDEV:
 		sent = rte_eth_tx_burst(out->ethdev, out->queue, pkts, n);
+		/* Once more for the rest: a memif link that came up after the
+		 * worker started maps its memory on the first burst, sending none. */
+		if (sent < n)
+			sent += rte_eth_tx_burst(out->ethdev, out->queue, pkts + sent, n - sent);
 		if (sent < n)
 			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 		return sent;

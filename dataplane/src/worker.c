@@ -24,6 +24,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 
+#include "unf_link.h"
 #include "unf_ports.h"
 #include "unf_runtime.h"
 
@@ -339,6 +340,11 @@ int unf_worker_main(unsigned index, char *err, size_t errlen)
 	slot->routing_applied = slot->routing_request;
 	slot->pid = getpid();
 	__atomic_store_n(&slot->state, UNF_SLOT_RUNNING, __ATOMIC_RELEASE);
+	/* A device reader waits while the agent starts the other workers of its
+	 * graph (see unf_hold_readers). */
+	while (in.kind == UNF_PORT_ETHDEV && unf_readers_held() && !slot->stop &&
+	       rte_rdtsc() < deadline)
+		rte_delay_us_sleep(100);
 
 	while (!slot->stop) {
 		struct rte_mbuf **pkts = slot->inflight;
