@@ -492,6 +492,9 @@ class Deployment:
             for i in range(n):
                 self._start_instance(u, i, u.core if i == 0 else self.pick_core(u.id))
         rt.hold_readers(False)
+        # Instances started from now on (scale-out) must not truncate the
+        # pcap traces the running Tx workers write.
+        rt.seal_tx_files()
 
     def _start_instance(self, u: UnfPlan, index: int, core: int) -> InstanceState:
         ring = self.ring_instances[u.ingress_ring][index] if u.ingress_ring else None

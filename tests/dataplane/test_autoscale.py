@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from micronf.agent.autoscale import Autoscaler, ScaleEvent
-from micronf.agent.deployer import AGENT, DeployError, Deployment, Plan, plan
+from micronf.agent.deployer import AGENT, DeployError, Deployment, Plan, PortBinding, plan
 from micronf.dataplane import Balance, PortKind, Runtime
 
 from .conftest import IDLE_SLEEP_US
@@ -419,9 +419,14 @@ def _conserved(report: dict[str, Any]) -> list[dict[str, Any]]:
     return inspect
 
 
-def test_cli_runs_the_example_and_reports_every_instance_and_event() -> None:
-    report = _cli_run("--scale-interval", "0.1")
+def test_cli_runs_the_example_and_reports_every_instance_and_event(tmp_path: Path) -> None:
+    from scapy.utils import rdpcap
+
+    out = tmp_path / "out.pcap"
+    report = _cli_run("--scale-interval", "0.1", "--tx", f"port1={out}")
     inspect = _conserved(report)
+    tx = next(r for r in report["unfs"] if r["unf"] == "tx")
+    assert len(rdpcap(str(out))) == tx["out"]  # the trace is whole, whatever scaled
     events = report["scale-events"]
     # How many scale-outs happen depends on the machine; what they report does not.
     assert all(e["unf"] == "inspect" and e["direction"] == "out" for e in events)
@@ -502,3 +507,66 @@ def test_cli_refuses_a_graph_that_scales_a_branch_in_one_line(tmp_path: Path) ->
     assert f"{bad}:" in line and "unf[id='inspect']/autoscale" in line
     assert "fed by the branch egress 'both' of uNF 'pace'" in line
     assert "[micronf-cannot-scale]" in line
+
+
+def test_scale_out_leaves_the_tx_trace_being_written_intact(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """A new instance is a new DPDK secondary, and every secondary re-opens
+    the pcap ports when it starts: it must not truncate the trace the Tx uNF
+    is writing (the runtime points later opens at /dev/null)."""
+    from scapy.layers.l2 import Ether
+    from scapy.utils import rdpcap, wrpcap
+
+    trace, out = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    sent = 3000
+    wrpcap(str(trace), [Ether(frame(i)) for i in range(sent)])
+    g = graph({"max-instances": 2, "drop-threshold": 10, "cooldown": 0})
+    desired = g[AGENT]["desired"]
+    desired["ring"] = [r for r in desired["ring"] if r["name"] != "in"]
+    desired["unf"] = [
+        {
+            "id": "feed",
+            "class": "TestMacSwap",
+            "core": 0,
+            "ingress": {"kind": "port", "port": "p0"},
+            "egress": [{"name": "out", "kind": "ring", "ring": ["to-work"]}],
+        },
+        desired["unf"][2],  # work
+        {
+            "id": "tx",
+            "class": "TestMacSwap",
+            "core": 0,
+            "ingress": {"kind": "ring", "ring": "out"},
+            "egress": [{"name": "wire", "kind": "port", "port": "p1"}],
+        },
+    ]
+    p = plan(
+        g,
+        [PortBinding("p0", rx_pcap=trace), PortBinding("p1", tx_pcap=out)],
+        cpus=[0, 1],
+        idle_sleep_us=IDLE_SLEEP_US,
+        deadline_s=120,
+    )
+    dep = Deployment(runtime, p)
+    dep.start()
+    try:
+        loop = Autoscaler(dep, sustain=1)
+        loop.step(0.0)
+        feed = dep.active("feed")[0].process
+        wait_for(lambda: runtime.counters(feed).rx == sent, "the whole trace read")
+        assert runtime.counters(feed).egress_drops["out"] > 100  # the Busy uNF overflowed
+        [event] = loop.step(1.0)
+        assert (event.before, event.after) == (1, 2)
+        tx = dep.active("tx")[0]
+
+        def accounted() -> bool:
+            drops = sum(sum(dep.counters(i).egress_drops.values()) for i in dep.instances)
+            return dep.counters(tx).tx + drops == sent
+
+        wait_for(accounted, "every packet written or counted as dropped")
+    finally:
+        dep.stop()  # closes the ports: the trace is complete
+    written = [bytes(pkt) for pkt in rdpcap(str(out))]
+    assert len(written) == dep.counters(tx).tx > 0
+    assert len(set(written)) == len(written)
