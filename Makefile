@@ -124,6 +124,7 @@ bench: setup  ## run the benchmarks (tables on stdout, JSON and plots in bench/r
 	$(BIN)/python bench/processor_cycles.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/compile.py
+	$(BIN)/python bench/autoscale.py
 	$(BIN)/python bench/sfc_savings.py
 	$(BIN)/python bench/netconf_load.py
 

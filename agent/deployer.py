@@ -10,12 +10,21 @@ ports, rings and uNF processes of a plan on a started
 :class:`~micronf.dataplane.Runtime`, downstream first so that no packet meets
 a ring without a reader, reads counters, and reports per-instance state in
 the model's shape (``desired/unf[id]/instance[n]``).
+
+A uNF with ``autoscale`` starts ``min-instances`` instances, each reading
+its own ring; :meth:`Deployment.scale_out` and :meth:`Deployment.scale_in`
+add and remove one instance live (the policy that calls them, drops and
+idleness with a cool-down, is :mod:`micronf.agent.autoscale`). The rings a
+scalable uNF writes are created multi-producer up front: DPDK fixes a ring's
+producer mode when it is created, and a ring cannot be swapped under a
+running downstream reader without losing what it holds.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from micronf.dataplane import (
+    MAX_TARGETS,
     Balance,
+    Counters,
+    DataplaneError,
     Egress,
     Ingress,
     PortKind,
@@ -96,6 +108,36 @@ class RingPlan:
 
 
 @dataclass(frozen=True)
+class AutoscalePlan:
+    """The ``autoscale`` container of one uNF (times in seconds)."""
+
+    enabled: bool = True
+    min_instances: int = 1
+    max_instances: int = 4
+    drop_threshold: int = 1000
+    idle_threshold: int = 20
+    scale_in_window: float = 30.0
+    cooldown: float = 5.0
+
+    @staticmethod
+    def from_data(a: Mapping[str, Any]) -> AutoscalePlan:
+        return AutoscalePlan(
+            enabled=bool(a.get("enabled", True)),
+            min_instances=int(a.get("min-instances", 1)),
+            max_instances=int(a.get("max-instances", 4)),
+            drop_threshold=int(a.get("drop-threshold", 1000)),
+            idle_threshold=int(a.get("idle-threshold", 20)),
+            scale_in_window=int(a.get("scale-in-window", 30000)) / 1000,
+            cooldown=int(a.get("cooldown", 5000)) / 1000,
+        )
+
+    @property
+    def most(self) -> int:
+        """The most instances this uNF can ever have."""
+        return max(self.min_instances, self.max_instances if self.enabled else 0)
+
+
+@dataclass(frozen=True)
 class UnfPlan:
     """One uNF to start; port ingress/egress name ports, resolved at deploy time."""
 
@@ -111,6 +153,7 @@ class UnfPlan:
     egress_map: Mapping[int, tuple[str, ...]]
     scheduling: Scheduling
     labels: tuple[str, ...] | None
+    autoscale: AutoscalePlan | None = None
 
     @property
     def reads_port(self) -> bool:
@@ -123,6 +166,11 @@ class Plan:
     rings: tuple[RingPlan, ...]
     ports: tuple[PortBinding, ...]
     unfs: tuple[UnfPlan, ...]
+    #: CPUs micronf may use on this server (where new instances may go).
+    cpus: tuple[int, ...] = ()
+
+    def unf(self, uid: str) -> UnfPlan:
+        return next(u for u in self.unfs if u.id == uid)
 
 
 def _unf_path(uid: str) -> str:
@@ -274,9 +322,15 @@ def plan(
                     deadline_s=deadline_s,
                 ),
                 labels=labels,
+                autoscale=(
+                    AutoscalePlan.from_data(unf["autoscale"]) if "autoscale" in unf else None
+                ),
             )
         )
 
+    for u in plans:
+        if u.autoscale is not None:
+            _check_scalable(u, plans, known)
     for ring in rings:
         rpath = f"{DESIRED}/ring[name='{ring}']"
         if not readers[ring]:
@@ -317,12 +371,58 @@ def plan(
                 "micronf-port-unknown",
             )
     all_ports = tuple(bound.get(n, PortBinding(n)) for n in sorted({*port_readers, *port_writers}))
+    # A ring written by a uNF that may run several instances gets several
+    # producers: multi-producer from the start (see the module documentation).
+    most = {u.id: u.autoscale.most if u.autoscale else 1 for u in plans}
     return Plan(
         generation=int(desired.get("generation", 0)),
-        rings=tuple(RingPlan(r, rings[r], len(writers[r]) > 1) for r in rings),
+        rings=tuple(
+            RingPlan(r, rings[r], len(writers[r]) > 1 or any(most[w] > 1 for w in writers[r]))
+            for r in rings
+        ),
         ports=all_ports,
         unfs=tuple(plans),
+        cpus=cpus,
     )
+
+
+def _check_scalable(
+    u: UnfPlan, plans: Sequence[UnfPlan], known: Mapping[str, ProcessorInfo]
+) -> None:
+    """Refuse autoscale where instances would split a state, a port or a
+    sync point; the YANG model refuses most of these, this also covers a
+    graph that did not go through it."""
+    assert u.autoscale is not None
+    path = f"{_unf_path(u.id)}/autoscale"
+
+    def refuse(why: str) -> None:
+        raise DeployError(f"uNF '{u.id}' cannot be scaled: {why}", path, "micronf-cannot-scale")
+
+    a = u.autoscale
+    if a.min_instances < 1 or a.max_instances < a.min_instances:
+        raise DeployError(
+            f"uNF '{u.id}': instances {a.min_instances}..{a.max_instances} (need 1 <= min <= max)",
+            path,
+            "micronf-bad-instance-bounds",
+        )
+    if a.most > MAX_TARGETS:
+        refuse(f"at most {MAX_TARGETS} instances (rings behind one load-balanced egress)")
+    for cls in u.classes:
+        info = known[cls]
+        if info.role in ("rx-service", "tx-service"):
+            refuse(f"{cls} is the {info.role} of a port")
+        if info.stateful:
+            refuse(f"{cls} keeps state that instances would split")
+        if not info.can_scale:
+            refuse(f"the descriptor of {cls} says can-scale false")
+    if u.ingress_kind != "ring":
+        refuse(f"its ingress is a {u.ingress_kind}, not a ring")
+    if any(kind == "port" for _, kind, *_ in u.egress):
+        refuse("it writes an ethdev port (one Tx queue, one writer)")
+    for w in plans:
+        for name, kind, targets, *_ in w.egress:
+            if u.ingress_ring in targets and kind not in ("ring", "load-balanced"):
+                refuse(f"it is fed by the {kind} egress '{name}' of uNF '{w.id}'")
 
 
 @dataclass
@@ -333,6 +433,26 @@ class InstanceState:
     core: int
     process: UnfProcess
     started: str
+    #: The ring this instance reads (None: a port).
+    ring: str | None = None
+    #: Counters read when a scale-in stopped it (its slot is then reused).
+    final: Counters | None = None
+
+    @property
+    def active(self) -> bool:
+        """Started and not removed by a scale-in (it may have failed)."""
+        return self.final is None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def instance_ring(ring: str, index: int) -> str:
+    """Name of the ring of instance ``index`` of the uNF reading ``ring``."""
+    name = f"{ring}.{index}"
+    # rte_ring names hold 29 bytes (RTE_RING_NAMESIZE less the "RG_" prefix).
+    return name if len(name) <= 28 else f"as{zlib.crc32(ring.encode()):08x}.{index}"
 
 
 @dataclass
@@ -343,6 +463,10 @@ class Deployment:
     plan: Plan
     port_ids: dict[str, int] = field(default_factory=dict)
     instances: list[InstanceState] = field(default_factory=list)
+    #: Ring of the desired graph -> the rings of its reader's instances, in
+    #: instance order (the first is the ring itself). Egress ports writing a
+    #: ring of the graph write these.
+    ring_instances: dict[str, list[str]] = field(default_factory=dict)
 
     def start(self) -> None:
         rt = self.runtime
@@ -350,26 +474,63 @@ class Deployment:
             self.port_ids[port.name] = add_port(rt, port)
         wait_links(rt, self.plan)  # live ports the graph writes: up before traffic
         rt.hold_readers(True)  # no packet moves before every worker started
+        sizes = {r.name: r for r in self.plan.rings}
         for ring in self.plan.rings:
             rt.create_ring(ring.name, ring.size, multi_producer=ring.multi_producer)
+            self.ring_instances[ring.name] = [ring.name]
+        for u in self.plan.unfs:
+            if u.autoscale and u.ingress_ring is not None:
+                r = sizes[u.ingress_ring]
+                for i in range(1, u.autoscale.min_instances):
+                    name = instance_ring(r.name, i)
+                    rt.create_ring(name, r.size, multi_producer=r.multi_producer)
+                    self.ring_instances[r.name].append(name)
         # Downstream first: the Rx services start last, once every ring has
         # its reader, so that no packet of the trace meets a ring nobody drains.
         for u in sorted(self.plan.unfs, key=lambda u: u.reads_port):
-            spec = self._spec(u)
-            proc = rt.start_unf(spec)
-            self.instances.append(
-                InstanceState(
-                    u.id,
-                    0,
-                    u.classes,
-                    u.core,
-                    proc,
-                    datetime.now(UTC).isoformat(timespec="seconds"),
+            n = u.autoscale.min_instances if u.autoscale else 1
+            for i in range(n):
+                self._start_instance(u, i, u.core if i == 0 else self.pick_core(u.id))
+        rt.hold_readers(False)
+        # Instances started from now on (scale-out) must not truncate the
+        # pcap traces the running Tx workers write.
+        rt.seal_tx_files()
+
+    def _start_instance(self, u: UnfPlan, index: int, core: int) -> InstanceState:
+        ring = self.ring_instances[u.ingress_ring][index] if u.ingress_ring else None
+        proc = self.runtime.start_unf(self._spec(u, index, core, ring))
+        inst = InstanceState(u.id, index, u.classes, core, proc, _now(), ring)
+        self.instances.append(inst)
+        return inst
+
+    def _egress(self, u: UnfPlan) -> tuple[Egress, ...]:
+        """The egress ports of u now: a ring whose reader runs several
+        instances becomes a load-balanced egress over their rings."""
+        out = []
+        for name, kind, rings, port, labels, bal in u.egress:
+            targets = tuple(t for r in rings for t in self.ring_instances.get(r, [r]))
+            pkind = _EGRESS_KINDS[kind]
+            if kind == "ring" and len(targets) > 1:
+                # Flow-hash: the model's default balance, and adding an
+                # instance then moves only the flows it takes over.
+                pkind, bal = PortKind.LOAD_BALANCED, Balance.FLOW_HASH
+            elif kind == "load-balanced" and len(targets) == 1:
+                pkind = PortKind.RING
+            out.append(
+                Egress(
+                    name,
+                    pkind,
+                    rings=targets,
+                    port=self.port_ids[port] if port else None,
+                    labels=labels,
+                    balance=bal,
                 )
             )
-        rt.hold_readers(False)
+        return tuple(out)
 
-    def _spec(self, u: UnfPlan) -> UnfSpec:
+    def _spec(
+        self, u: UnfPlan, index: int = 0, core: int | None = None, ring: str | None = None
+    ) -> UnfSpec:
         if u.ingress_kind == "port":
             assert u.ingress_port is not None
             ingress = Ingress.from_port(self.port_ids[u.ingress_port])
@@ -378,28 +539,106 @@ class Deployment:
             ingress = Ingress.sync(u.ingress_ring, u.branches)
         else:
             assert u.ingress_ring is not None
-            ingress = Ingress.from_ring(u.ingress_ring)
-        egress = tuple(
-            Egress(
-                name,
-                _EGRESS_KINDS[kind],
-                rings=rings,
-                port=self.port_ids[port] if port else None,
-                labels=labels,
-                balance=bal,
-            )
-            for name, kind, rings, port, labels, bal in u.egress
-        )
+            ingress = Ingress.from_ring(ring or u.ingress_ring)
         return UnfSpec(
             id=u.id,
             stages=tuple(Stage(c, p) for c, p in zip(u.classes, u.params, strict=True)),
             ingress=ingress,
-            egress=egress,
-            cpu=u.core,
+            egress=self._egress(u),
+            cpu=u.core if core is None else core,
+            instance=index,
             scheduling=u.scheduling,
             egress_map=u.egress_map,
             labels=u.labels,
         )
+
+    # -- scaling --------------------------------------------------------
+
+    def active(self, uid: str) -> list[InstanceState]:
+        """The instances of a uNF that were started and not scaled in, by index."""
+        return sorted(
+            (i for i in self.instances if i.unf == uid and i.active), key=lambda i: i.index
+        )
+
+    def feeders(self, uid: str) -> list[tuple[InstanceState, str]]:
+        """(instance, egress name) of every running egress that writes the rings of uid."""
+        ring = self.plan.unf(uid).ingress_ring
+        out = []
+        for inst in self.instances:
+            if not inst.active:
+                continue
+            for name, _kind, rings, *_ in self.plan.unf(inst.unf).egress:
+                if ring in rings:
+                    out.append((inst, name))
+        return out
+
+    def pick_core(self, uid: str) -> int:
+        """The allowed CPU with the fewest running instances (then one uid does
+        not use yet, then the lowest)."""
+        cpus = self.plan.cpus or self.runtime.cpus
+        load = {c: 0 for c in cpus}
+        for inst in self.instances:
+            if inst.active and inst.core in load:
+                load[inst.core] += 1
+        mine = {i.core for i in self.active(uid)}
+        return min(cpus, key=lambda c: (load[c], c in mine, c))
+
+    def _rewire(self, u: UnfPlan) -> None:
+        """Give every running writer of u's rings its egress ports as they are now
+        (the switch happens between two of its bursts: nothing lost or doubled)."""
+        for inst in self.instances:
+            if not inst.active or inst.process.process.poll() is not None:
+                continue
+            writer = self.plan.unf(inst.unf)
+            if any(u.ingress_ring in rings for _, _, rings, *_ in writer.egress):
+                self.runtime.reconfigure_egress(inst.process, self._egress(writer))
+
+    def scale_out(self, uid: str, core: int | None = None) -> InstanceState:
+        """Start one more instance of uid on its own ring, then spread the
+        writers of its ring over every instance."""
+        u = self.plan.unf(uid)
+        assert u.ingress_ring is not None and u.autoscale is not None
+        ring = next(r for r in self.plan.rings if r.name == u.ingress_ring)
+        index = 1 + max((i.index for i in self.instances if i.unf == uid), default=-1)
+        name = instance_ring(ring.name, index)
+        self.runtime.create_ring(name, ring.size, multi_producer=ring.multi_producer)
+        self.ring_instances[ring.name].append(name)
+        try:
+            inst = self._start_instance(u, index, self.pick_core(uid) if core is None else core)
+        except DataplaneError:
+            self.ring_instances[ring.name].remove(name)
+            self.runtime.free_ring(name)
+            raise
+        self._rewire(u)
+        return inst
+
+    def scale_in(self, uid: str, timeout: float = 10.0) -> InstanceState:
+        """Remove the newest instance of uid: take its ring out of the writers'
+        load balancers, let it drain, stop it, free its ring."""
+        u = self.plan.unf(uid)
+        assert u.ingress_ring is not None
+        active = self.active(uid)
+        if len(active) < 2:
+            raise DataplaneError(f"uNF {uid} has one instance: nothing to scale in")
+        inst = active[-1]
+        assert inst.ring is not None
+        self.ring_instances[u.ingress_ring].remove(inst.ring)
+        self._rewire(u)
+        end = time.monotonic() + timeout
+        # No writer puts anything on the ring any more: once it is empty, the
+        # instance holds at most the burst it is processing, which it finishes
+        # before it reads its stop flag.
+        while self.runtime.ring_count(inst.ring) and inst.process.process.poll() is None:
+            if time.monotonic() > end:
+                break
+            time.sleep(0.001)
+        self.runtime.stop_unf(inst.process)
+        # The slot is free now but not reused before the next start: read it.
+        inst.final = self.runtime.counters(inst.process)
+        self.runtime.free_ring(inst.ring)
+        return inst
+
+    # -- running ----------------------------------------------------------
 
     def stop(self) -> None:
         """Stop every instance, then close the ports (pcap files are complete then)."""
@@ -411,14 +650,17 @@ class Deployment:
 
     def failed(self) -> list[InstanceState]:
         self.runtime.reap()
-        return [i for i in self.instances if i.process.status() == "failed"]
+        return [i for i in self.instances if i.active and i.process.status() == "failed"]
+
+    def counters(self, inst: InstanceState) -> Counters:
+        return inst.final if inst.final is not None else self.runtime.counters(inst.process)
 
     def rows(self) -> list[dict[str, Any]]:
         """Per instance: counters and cycles per packet, for the table and --json."""
         rows = []
         order = {u.id: i for i, u in enumerate(self.plan.unfs)}
         for inst in sorted(self.instances, key=lambda i: (order[i.unf], i.index)):
-            c = self.runtime.counters(inst.process)
+            c = self.counters(inst)
             dropped = c.dropped + sum(c.egress_drops.values())
             rows.append(
                 {
@@ -428,6 +670,8 @@ class Deployment:
                     "core": inst.core,
                     "pid": inst.process.pid,
                     "status": inst.process.status(),
+                    "ring": inst.ring,
+                    "scaled-in": not inst.active,
                     "in": c.rx,
                     "out": c.tx,
                     "dropped": dropped,
@@ -447,8 +691,8 @@ class Deployment:
     def state(self) -> dict[str, Any]:
         """Operational state as ``desired/unf[id]/instance[n]`` of micronf-agent."""
         unfs: dict[str, list[dict[str, Any]]] = {}
-        for inst in self.instances:
-            c = self.runtime.counters(inst.process)
+        for inst in sorted(self.instances, key=lambda i: i.index):
+            c = self.counters(inst)
             unfs.setdefault(inst.unf, []).append(
                 {
                     "index": inst.index,
@@ -488,22 +732,25 @@ class Deployment:
         timeout: float,
         progress: Callable[[int, int], None] | None = None,
         settle: float = 0.2,
+        tick: Callable[[], object] | None = None,
     ) -> bool:
         """Wait until every trace is read and every packet has left (the pool is
-        full again), a uNF fails, or the timeout; True when the run completed."""
+        full again), a uNF fails, or the timeout; True when the run completed.
+        ``tick`` runs at every poll (the autoscaler's :meth:`poll`)."""
         readers = {u.ingress_port: u.id for u in self.plan.unfs if u.ingress_port is not None}
-        by_id = {i.unf: i for i in self.instances}
         want = sum(totals.values())
         end = time.monotonic() + timeout
         quiet_since: float | None = None
         while time.monotonic() < end:
             got = sum(
-                min(self.runtime.counters(by_id[readers[p]].process).rx, n)
+                min(sum(self.counters(i).rx for i in self.instances if i.unf == readers[p]), n)
                 for p, n in totals.items()
                 if p in readers
             )
             if progress:
                 progress(got, want)
+            if tick:
+                tick()
             if self.failed():
                 return False
             if got >= want and self.runtime.mempool().in_use == 0:

@@ -5,7 +5,10 @@ The command validates the desired graph with libyang, checks it against this
 machine (:func:`micronf.agent.deployer.plan`), starts a DPDK primary in this
 process, replays each ``--rx`` pcap into its port through ``net_pcap``, writes
 what leaves each ``--tx`` port, and ends with one row per uNF instance (in,
-out, dropped, cycles per packet) and the mbuf pool's occupancy. Every
+out, dropped, cycles per packet) and the mbuf pool's occupancy. When the
+graph has uNFs with ``autoscale``, the run drives the agent's auto-scaling
+loop (:mod:`micronf.agent.autoscale`) while it waits, prints each scale
+event as it happens, and lists them in the report. Every
 failure a user can cause is one line and exit status 1; the runtime's
 hugepage files are removed whatever happens.
 """
@@ -143,12 +146,42 @@ def run(
             help="Idle uNFs sleep this long after 256 empty polls (0: poll, as in the paper).",
         ),
     ] = 50,
+    scale_interval: Annotated[
+        float,
+        typer.Option(
+            "--scale-interval",
+            min=0.01,
+            max=60,
+            help="Seconds between two steps of the auto-scaling loop (uNFs with autoscale).",
+        ),
+    ] = 0.5,
+    scale_after: Annotated[
+        int,
+        typer.Option(
+            "--scale-after",
+            min=1,
+            max=100,
+            help="Consecutive intervals with drops above drop-threshold before a scale-out.",
+        ),
+    ] = 2,
+    autoscale: Annotated[
+        bool,
+        typer.Option(
+            "--autoscale/--no-autoscale",
+            help="Scale uNFs whose graph entry has autoscale (else: min-instances each).",
+        ),
+    ] = True,
 ) -> None:
     """Run DESIRED on traces: --rx replays pcaps into ports, --tx records ports.
+
+    uNFs with autoscale are scaled out when the ring feeding them keeps
+    dropping, and back in when idle, with the graph's cool-down; each event is
+    printed and listed in the report.
 
     Exit status: 0 when every packet went through, 1 on a bad graph or a failed
     run, 2 on a usage error.
     """
+    from micronf.agent.autoscale import Autoscaler, ScaleEvent
     from micronf.agent.deployer import DeployError, Deployment, plan
     from micronf.agent.tunnels import wait_quiet
     from micronf.dataplane import DataplaneError, Runtime
@@ -186,6 +219,12 @@ def run(
 
     runtime = Runtime(mbufs=mbufs)
     deployment = Deployment(runtime, the_plan)
+
+    def shown(event: ScaleEvent) -> None:
+        err.print(escape(event.describe()))
+
+    scaler = Autoscaler(deployment, interval=scale_interval, sustain=scale_after, on_event=shown)
+    tick = scaler.poll if autoscale and scaler.active else None
     complete = False
     failure: str | None = None
     # SIGTERM unwinds like Ctrl-C, so that the finally below frees DPDK.
@@ -197,7 +236,7 @@ def run(
         if live:  # the other server may send now (a test waits for this line)
             err.print(f"running: live port{'s' if len(live) > 1 else ''} {', '.join(live)}")
         if as_json or not err.is_terminal:
-            complete = deployment.run_trace(totals, timeout=timeout)
+            complete = deployment.run_trace(totals, timeout=timeout, tick=tick)
         else:
             with Progress(
                 TextColumn("replaying"),
@@ -212,6 +251,7 @@ def run(
                     totals,
                     timeout=timeout,
                     progress=lambda got, want: bar.update(task, completed=got),
+                    tick=tick,
                 )
         if complete and any(b.vdev for b in bindings):
             complete = wait_quiet(deployment, quiet=idle_end, timeout=timeout)
@@ -251,6 +291,7 @@ def run(
         },
         "unfs": rows,
         "mempool": {"size": pool.size, "in-use": pool.in_use},
+        "scale-events": [e.as_dict() for e in scaler.events],
     }
     if failure:
         report["error"] = failure
@@ -276,7 +317,7 @@ def _print_table(report: dict[str, Any]) -> None:
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in report["unfs"]:
         table.add_row(
-            f"{r['unf']}[{r['instance']}]",
+            f"{r['unf']}[{r['instance']}]" + (" (scaled in)" if r.get("scaled-in") else ""),
             r["class"],
             str(r["core"]),
             str(r["in"]),
@@ -285,6 +326,9 @@ def _print_table(report: dict[str, Any]) -> None:
             f"{r['cycles-per-packet']:.0f}",
         )
     out.print(table)
+    for e in report["scale-events"]:
+        turn = f"{e['from']} → {e['to']} instances"
+        out.print(f"scaled {e['direction']} {e['unf']} at {e['time']}: {turn} ({e['reason']})")
     pool = report["mempool"]
     out.print(f"mempool: {pool['in-use']} of {pool['size']} mbufs in use after the run")
     for name, p in report["ports"].items():

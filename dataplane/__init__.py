@@ -7,6 +7,7 @@ API is :class:`Runtime` (the DPDK primary) and the values of
 """
 
 from .runtime import (
+    MAX_TARGETS,
     DataplaneError,
     Runtime,
     UnfFailed,
@@ -30,6 +31,7 @@ from .spec import (
 )
 
 __all__ = [
+    "MAX_TARGETS",
     "Balance",
     "Counters",
     "DataplaneError",

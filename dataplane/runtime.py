@@ -58,6 +58,9 @@ HUGE_DIR = Path("/dev/hugepages")
 RUN_DIR = Path("/var/run/dpdk")
 PREFIX_STEM = "micronf"
 
+#: Rings behind one branch or load-balanced egress (so: instances of a scaled uNF).
+MAX_TARGETS = int(lib.UNF_MAX_TARGETS)
+
 _eal_lock = threading.Lock()
 _eal_used = False
 
@@ -186,6 +189,7 @@ class Runtime:
         self.rings: set[str] = set()
         self._free_slots = list(range(int(lib.UNF_MAX_SLOTS)))
         self._logdir: Path | None = None
+        self._tx_links: list[Path] = []
 
     # -- life cycle ---------------------------------------------------------
 
@@ -334,6 +338,8 @@ class Runtime:
                 link = self._logdir / str(len(list(self._logdir.glob("f*"))))
                 link = link.with_name(f"f{link.name}")
                 link.symlink_to(Path(value).absolute())
+                if key == "tx_pcap":
+                    self._tx_links.append(link)
                 value = str(link)
             out.append(f"{key}={value}" if sep else key)
         short = ",".join(out)
@@ -349,6 +355,21 @@ class Runtime:
         self._need()
         if self.ports.pop(name, None) is not None:
             lib.unf_port_remove(name.encode())
+
+    def seal_tx_files(self) -> None:
+        """From now on, a worker that starts opens /dev/null for the ports'
+        ``tx_pcap`` files. A secondary re-opens every pcap port when it starts
+        (net_pcap keeps per-process handles), which truncates a trace that the
+        Tx worker, started earlier, is writing; a uNF instance started later (a
+        scale-out) must not. Workers already running keep their files."""
+        for link in self._tx_links:
+            link.unlink(missing_ok=True)
+            link.symlink_to(os.devnull)
+
+    def tsc_hz(self) -> int:
+        """Cycles per second of the TSC that busy cycles are counted in."""
+        self._need()
+        return int(lib.unf_harness_tsc_hz())
 
     def port_link_up(self, name: str) -> bool:
         """Whether the link of a port (a device name given to add_port) is up."""
