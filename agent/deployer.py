@@ -425,6 +425,36 @@ def _check_scalable(
                 refuse(f"it is fed by the {kind} egress '{name}' of uNF '{w.id}'")
 
 
+def _flow_order(unfs: Sequence[UnfPlan]) -> dict[str, int]:
+    """uNF id -> its rank in the direction packets flow (port readers first, each
+    uNF after the uNFs that write its ring), so that tables read like the chain;
+    the graph's own order breaks ties and places what a cycle leaves over."""
+    position = {u.id: i for i, u in enumerate(unfs)}
+    reader = {u.ingress_ring: u.id for u in unfs if u.ingress_ring is not None}
+    rank_of = position.__getitem__
+    succ = {
+        u.id: sorted({reader[r] for e in u.egress for r in e[2] if r in reader}, key=rank_of)
+        for u in unfs
+    }
+    indeg = dict.fromkeys(position, 0)
+    for targets in succ.values():
+        for t in targets:
+            indeg[t] += 1
+    ready = sorted((uid for uid, d in indeg.items() if d == 0), key=rank_of)
+    rank: dict[str, int] = {}
+    while ready:
+        uid = ready.pop(0)
+        rank[uid] = len(rank)
+        for t in succ[uid]:
+            indeg[t] -= 1
+            if indeg[t] == 0:
+                ready.append(t)
+                ready.sort(key=rank_of)
+    for uid in sorted(position.keys() - rank.keys(), key=rank_of):
+        rank[uid] = len(rank)
+    return rank
+
+
 @dataclass
 class InstanceState:
     unf: str
@@ -468,7 +498,10 @@ class Deployment:
     #: ring of the graph write these.
     ring_instances: dict[str, list[str]] = field(default_factory=dict)
 
-    def start(self) -> None:
+    def start(self, *, release: bool = True) -> None:
+        """Create ports and rings and start every instance; port readers wait
+        until :meth:`release` (called here unless *release* is False, e.g. to
+        take a counters baseline before the first packet moves)."""
         rt = self.runtime
         for port in self.plan.ports:
             self.port_ids[port.name] = add_port(rt, port)
@@ -491,10 +524,15 @@ class Deployment:
             n = u.autoscale.min_instances if u.autoscale else 1
             for i in range(n):
                 self._start_instance(u, i, u.core if i == 0 else self.pick_core(u.id))
-        rt.hold_readers(False)
         # Instances started from now on (scale-out) must not truncate the
         # pcap traces the running Tx workers write.
         rt.seal_tx_files()
+        if release:
+            self.release()
+
+    def release(self) -> None:
+        """Let the port readers go: packets start to move."""
+        self.runtime.hold_readers(False)
 
     def _start_instance(self, u: UnfPlan, index: int, core: int) -> InstanceState:
         ring = self.ring_instances[u.ingress_ring][index] if u.ingress_ring else None
@@ -658,7 +696,7 @@ class Deployment:
     def rows(self) -> list[dict[str, Any]]:
         """Per instance: counters and cycles per packet, for the table and --json."""
         rows = []
-        order = {u.id: i for i, u in enumerate(self.plan.unfs)}
+        order = _flow_order(self.plan.unfs)
         for inst in sorted(self.instances, key=lambda i: (order[i.unf], i.index)):
             c = self.counters(inst)
             dropped = c.dropped + sum(c.egress_drops.values())

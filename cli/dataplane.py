@@ -231,7 +231,10 @@ def run(
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         runtime.start()
-        deployment.start()
+        deployment.start(release=False)
+        if tick is not None:
+            tick()  # the counters' baseline, before the first packet moves
+        deployment.release()
         live = [f"{b.name} ({b.device})" for b in bindings if b.vdev]
         if live:  # the other server may send now (a test waits for this line)
             err.print(f"running: live port{'s' if len(live) > 1 else ''} {', '.join(live)}")

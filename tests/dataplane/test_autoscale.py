@@ -549,10 +549,11 @@ def test_scale_out_leaves_the_tx_trace_being_written_intact(
         deadline_s=120,
     )
     dep = Deployment(runtime, p)
-    dep.start()
+    dep.start(release=False)
     try:
         loop = Autoscaler(dep, sustain=1)
-        loop.step(0.0)
+        loop.step(0.0)  # the baseline, before the first packet moves
+        dep.release()
         feed = dep.active("feed")[0].process
         wait_for(lambda: runtime.counters(feed).rx == sent, "the whole trace read")
         assert runtime.counters(feed).egress_drops["out"] > 100  # the Busy uNF overflowed
