@@ -80,6 +80,7 @@ def desired_graphs(
         rings: set[str] = set()
         tunnels: list[dict[str, Any]] = []
         unfs: list[dict[str, Any]] = []
+        classifier: list[dict[str, Any]] = []
         for t in placement.tunnels:
             if t.source_agent == agent:
                 rings.add(t.name)
@@ -137,6 +138,17 @@ def desired_graphs(
                 entry["egress"] = egresses
             if emap:
                 entry["egress-map"] = emap
+            if entry["ingress"]["kind"] == "port":
+                # The Rx service gives each chain's packets their tag (which
+                # the egress maps of shared uNFs route by) and its entry ring.
+                for chain in sorted(node.chains):
+                    item, why = _classifier(
+                        chain, intent, entry["ingress"]["port"], tags, egresses, emap
+                    )
+                    if why:
+                        problems.append(Problem(why, None, "micronf-cannot-plan"))
+                    elif item:
+                        classifier.append(item)
             if p.instances > 1:
                 entry["autoscale"] = {
                     "min-instances": p.instances,
@@ -154,11 +166,79 @@ def desired_graphs(
                 if tunnels
                 else {}
             ),
+            **({"classifier": classifier} if classifier else {}),
             "unf": unfs,
         }
     if problems:
         raise PlanError(problems)
     return out
+
+
+#: Fields of a chain's ingress match an Rx classifier entry can express.
+_L4 = {"tcp": 6, "udp": 17}
+
+
+def _classifier(
+    chain: str,
+    intent: Intent,
+    port: str,
+    tags: Mapping[str, int],
+    egresses: list[dict[str, Any]],
+    emap: list[dict[str, Any]],
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The Rx classifier entry of *chain* on *port*: its ingress match as the
+    fields an RxService matches (IPv4 protocol, networks, TCP/UDP port ranges),
+    its chain tag, and the ring its packets enter; or why it cannot be one."""
+    names = next((m["egress"] for m in emap if m.get("chain") == chain), None)
+    chosen = [e for e in egresses if names is None or e["name"] in names]
+    rings = [r for e in chosen for r in e.get("ring", [])]
+    if not rings:
+        return None, None  # the chain leaves by a port right away: nothing to steer
+    fields = dict(intent.chains[chain].match.fields)
+    match: dict[str, Any] = {}
+    for key in ("protocol", "source-ipv4-network", "destination-ipv4-network"):
+        value = fields.pop(f"ipv4.{key}", None)
+        if value is not None:
+            match[key] = value
+    for l4, number in _L4.items():
+        keys = [k for k in fields if k.startswith(f"{l4}.")]
+        if not keys:
+            continue
+        match["protocol"] = number
+        for side in ("source", "destination"):
+            at = f"{l4}.{side}-port."
+            op = fields.pop(f"{at}operator", None)
+            port_no = fields.pop(f"{at}port", None)
+            lower = fields.pop(f"{at}lower-port", None)
+            upper = fields.pop(f"{at}upper-port", None)
+            if lower is not None or upper is not None:
+                span = (int(lower or 0), int(upper if upper is not None else 65535))
+            elif port_no is None:
+                continue
+            elif op in (None, "eq"):
+                span = (int(port_no), int(port_no))
+            elif op == "lte":
+                span = (0, int(port_no))
+            elif op == "gte":
+                span = (int(port_no), 65535)
+            else:
+                return None, (
+                    f"chain {chain}: an Rx classifier cannot match {l4} {side} port "
+                    f"'{op} {port_no}' (it matches one port or a range)"
+                )
+            match[f"{side}-port-lower"], match[f"{side}-port-upper"] = span
+    if fields:
+        return None, (
+            f"chain {chain}: an Rx classifier matches the IPv4 protocol and networks and "
+            f"TCP/UDP ports only, not {', '.join(sorted(fields))}"
+        )
+    return {
+        "name": chain,
+        "port": port,
+        **({"match": match} if match else {}),
+        "chain-tag": tags[chain],
+        "ring": rings[0],
+    }, None
 
 
 def _endpoints(intent: Intent, local: str, remote: str, remote_mac: str | None) -> dict[str, str]:

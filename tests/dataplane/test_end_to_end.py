@@ -63,3 +63,60 @@ def test_compiled_graph_forwards_what_the_naive_graph_forwards(tmp_path: Path) -
     for report in (naive, compiled):
         for row in report["unfs"]:
             assert row["in"] == row["out"] + row["dropped"], row
+
+
+def test_a_shared_unf_sends_each_chain_its_own_way(tmp_path: Path) -> None:
+    """Two chains enter by two ports and share the compiled CheckIPHeader and
+    L3L4Filter; the Rx services tag each chain's packets (the planner's
+    classifier), so the shared filter hands web's packets to web's monitor and
+    api's to api's, never one chain's traffic down the other's path."""
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+    from scapy.utils import wrpcap
+
+    intent = json.loads((ROOT / "examples" / "sharing" / "two-chains.json").read_text())
+    for chain in intent["micronf-sfc:chains"]["chain"]:  # both on one server here
+        chain["egress"] = {"agent": "server-a", "port": "port1"}
+        chain["placement"] = {"expected-rate": "0.1"}
+    one_server = tmp_path / "one-server.json"
+    one_server.write_text(json.dumps(intent))
+    web, api = tmp_path / "web.pcap", tmp_path / "api.pcap"
+    eth = Ether(dst="02:00:00:00:00:01")
+    wrpcap(
+        str(web),
+        [
+            eth
+            / IP(src=f"10.0.0.{i}", dst="10.1.0.1")
+            / TCP(sport=1000 + i, dport=80)
+            / Raw(b"GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n")
+            for i in range(20)
+        ],
+    )
+    wrpcap(
+        str(api),
+        [
+            eth
+            / IP(src=f"10.0.1.{i}", dst="10.1.0.2")
+            / TCP(sport=2000 + i, dport=8080)
+            / Raw(b"x" * 40)
+            for i in range(15)
+        ],
+    )
+    res = micronf("dry-run", one_server, "--desired", tmp_path / "desired")
+    assert res.returncode == 0, res.stderr
+    assert "shared by api, web" in res.stdout
+    res = micronf(
+        "dataplane", "run", tmp_path / "desired" / "server-a.json",
+        "--rx", f"port0={web}", "--rx", f"port2={api}", "--tx", f"port1={tmp_path / 'out.pcap'}",
+        "--json",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["complete"] and report["mempool"]["in-use"] == 0
+    rows = {r["unf"]: r for r in report["unfs"]}
+    shared = next(r for uid, r in rows.items() if uid.startswith("shared.L3L4Filter"))
+    assert shared["in"] == 35
+    assert rows["web.monitor.size"]["in"] == 20  # web's 20 packets, all of them, only them
+    assert rows["api.tm.count"]["in"] == rows["api.tm.size"]["in"] == 15
+    assert rows["web.app-fw.tx"]["out"] + rows["api.tm.tx"]["out"] == 35
