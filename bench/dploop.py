@@ -144,6 +144,21 @@ def control_off(cpu: int) -> None:
         os.sched_setaffinity(0, others)
 
 
+def context_switches(pids: Sequence[int]) -> int:
+    """Context switches away from the processes' main threads so far, both kinds
+    (a sched_yield that hands the core over counts as involuntary, like a
+    preemption), from /proc/PID/status."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if "ctxt_switches:" in line:
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
 def load_average() -> list[float]:
     """The 1-, 5- and 15-minute load averages (this machine is shared)."""
     return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
@@ -232,6 +247,44 @@ def latency_window(rt: Runtime, loop: Loop, seconds: float) -> tuple[Window, Lat
         snap = latency_snap(rt, loop.unfs[-1]) - before
         if (snap.packets and window.pps) or time.monotonic() > give_up:
             return window, snap
+
+
+def latency_row(
+    snap: LatencySnap,
+    hz: float,
+    means: Sequence[float],
+    little: Sequence[float],
+    polls: Sequence[float],
+) -> dict[str, Any]:
+    """One latency table cell (fig8, fig9): the spread of the windows' means and
+    of Little's-law estimates (us), the pooled percentiles, the share of packets
+    slower than 1 ms, and empty polls per pass."""
+
+    def us(q: float) -> float:
+        return round(percentile(snap, q) / hz * 1e6, 2)
+
+    def rounded(values: Sequence[float]) -> dict[str, float]:
+        return {k: round(v, 2) if k != "runs" else v for k, v in spread(values).items()}
+
+    return {
+        "mean_us": rounded(means),
+        "p5_us": us(5),
+        "p50_us": us(50),
+        "p95_us": us(95),
+        "p99_us": us(99),
+        # packets slower than 1 ms: a neighbour's time slice on a shared core
+        "share_over_1ms": round(share_above(snap, hz / 1000), 4),
+        "little_us": rounded(little),
+        "empty_polls_per_pass": round(spread(polls)["median"], 1),
+        "packets_measured": snap.packets,
+    }
+
+
+def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least-squares slope of ys against xs (0 when xs do not vary)."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
 
 
 def bin_bounds() -> list[tuple[float, float]]:

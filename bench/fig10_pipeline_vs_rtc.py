@@ -32,7 +32,6 @@ bench/results/fig10_pipeline_vs_rtc.json and .png.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -42,6 +41,8 @@ from dploop import (
     RESULTS,
     Loop,
     Window,
+    context_switches,
+    load_average,
     machine,
     measure,
     measure_some,
@@ -59,15 +60,7 @@ RESET = "TestTtlReset"
 
 
 def _switches(loops: list[Loop]) -> int:
-    """Context switches (voluntary and not: sched_yield counts as involuntary)
-    of every process of the loops so far, from /proc/PID/status."""
-    total = 0
-    for lp in loops:
-        for u in lp.unfs:
-            for line in Path(f"/proc/{u.pid}/status").read_text().splitlines():
-                if "ctxt_switches:" in line:
-                    total += int(line.split()[-1])
-    return total
+    return context_switches([u.pid for lp in loops for u in lp.unfs])
 
 
 def _window(
@@ -169,7 +162,7 @@ def main(argv: list[str]) -> int:
     result = {
         "benchmark": "fig10_pipeline_vs_rtc",
         "machine": machine(),
-        "load_average": os.getloadavg(),
+        "load_average": load_average(),
         "method": f"closed loop of {TTL} (+{RESET} last), burst 32, yield when idle"
         + (f" and after {args.yield_after} bursts" if args.yield_after else " only")
         + f", {args.packets} packets of 64 B circulating; ratio: median over {args.runs} "

@@ -39,6 +39,7 @@ from typing import Any
 from dploop import (
     RESULTS,
     Window,
+    context_switches,
     control_off,
     load_average,
     machine,
@@ -82,21 +83,6 @@ def scheduling(mode: str, yield_after: int) -> Scheduling:
     )
 
 
-def switches(pids: list[int]) -> int:
-    """Context switches away from the processes' main threads, both kinds (a
-    sched_yield that hands the core over counts as involuntary, like a
-    preemption)."""
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if "ctxt_switches:" in line:
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
-
-
 def window(
     rt: Runtime, mode: str, n: int, cpu: int, yield_after: int, seconds: float
 ) -> tuple[Window, float, float]:
@@ -118,9 +104,9 @@ def window(
         pids = [u.pid for u in loop.unfs]
         rx0 = rt.counters(loop.unfs[0]).rx
         y0 = sum(rt.counters(u).yields for u in loop.unfs)
-        s0 = switches(pids)
+        s0 = context_switches(pids)
         w = measure_some(rt, [loop], seconds)
-        s1 = switches(pids)
+        s1 = context_switches(pids)
         y1 = sum(rt.counters(u).yields for u in loop.unfs)
         pkts = rt.counters(loop.unfs[0]).rx - rx0
         if pkts == 0:  # nothing moved (fifo without yield): no rate per packet

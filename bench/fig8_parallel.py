@@ -39,13 +39,11 @@ from dploop import (
     Loop,
     control_off,
     inject,
+    latency_row,
     latency_stages,
     latency_window,
     load_average,
     machine,
-    percentile,
-    share_above,
-    spread,
     start_loop,
     stop_loop,
     write,
@@ -182,18 +180,7 @@ def main(argv: list[str]) -> int:
     table: dict[str, dict[str, Any]] = {m: {} for m in MODES}
     for m, b in keys:
         snap = pooled[(m, b)]
-        table[m][str(b)] = {
-            "mean_us": _r(spread(means[(m, b)])),
-            "p5_us": round(percentile(snap, 5) / hz * 1e6, 2),
-            "p50_us": round(percentile(snap, 50) / hz * 1e6, 2),
-            "p95_us": round(percentile(snap, 95) / hz * 1e6, 2),
-            "p99_us": round(percentile(snap, 99) / hz * 1e6, 2),
-            # packets slower than 1 ms: a neighbour's time slice on a shared core
-            "share_over_1ms": round(share_above(snap, hz / 1000), 4),
-            "little_us": _r(spread(little[(m, b)])),
-            "empty_polls_per_pass": round(spread(polls[(m, b)])["median"], 1),
-            "packets_measured": snap.packets,
-        }
+        table[m][str(b)] = latency_row(snap, hz, means[(m, b)], little[(m, b)], polls[(m, b)])
     ratio = {
         str(b): round(
             table["parallel"][str(b)]["mean_us"]["median"]
@@ -263,10 +250,6 @@ def _cell(t: dict[str, Any]) -> str:
 
 def _pct(t: dict[str, Any]) -> str:
     return f"{t['p5_us']:.1f} / {t['p50_us']:.1f} / {t['p95_us']:.1f}"
-
-
-def _r(s: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 2) if k != "runs" else v for k, v in s.items()}
 
 
 def _plot(busies: list[int], table: dict[str, dict[str, Any]], path: Path) -> None:

@@ -26,7 +26,6 @@ are in the JSON).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,13 +34,12 @@ from dploop import (
     RESULTS,
     LatencySnap,
     control_off,
+    latency_row,
     latency_stages,
     latency_window,
     load_average,
     machine,
-    percentile,
-    share_above,
-    spread,
+    slope,
     start_loop,
     stop_loop,
     write,
@@ -49,12 +47,6 @@ from dploop import (
 
 from micronf.dataplane import Runtime, Scheduling, Stage
 from micronf.dataplane.harness import tsc_hz
-
-
-def slope(xs: list[int], ys: list[float]) -> float:
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    den = sum((x - mx) ** 2 for x in xs)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
 
 
 def stages(n: int, busy: int) -> list[list[str | Stage]]:
@@ -116,18 +108,9 @@ def main(argv: list[str]) -> int:
         table[str(b)] = {}
         for n in chains:
             snap = pooled[(b, n)]
-            table[str(b)][str(n)] = {
-                "mean_us": _r(spread(means[(b, n)])),
-                "p5_us": round(percentile(snap, 5) / hz * 1e6, 2),
-                "p50_us": round(percentile(snap, 50) / hz * 1e6, 2),
-                "p95_us": round(percentile(snap, 95) / hz * 1e6, 2),
-                "p99_us": round(percentile(snap, 99) / hz * 1e6, 2),
-                # packets slower than 1 ms: a neighbour's time slice on a shared core
-                "share_over_1ms": round(share_above(snap, hz / 1000), 4),
-                "little_us": _r(spread(little[(b, n)])),
-                "empty_polls_per_pass": round(spread(polls[(b, n)])["median"], 1),
-                "packets_measured": snap.packets,
-            }
+            table[str(b)][str(n)] = latency_row(
+                snap, hz, means[(b, n)], little[(b, n)], polls[(b, n)]
+            )
     slopes = {
         str(b): round(slope(chains, [table[str(b)][str(n)]["p50_us"] for n in chains]), 3)
         for b in busies
@@ -176,10 +159,6 @@ def main(argv: list[str]) -> int:
     _plot(chains, busies, table, args.out / "fig9_chain_length.png")
     print(f"wrote {path}")
     return 0
-
-
-def _r(s: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 2) if k != "runs" else v for k, v in s.items()}
 
 
 def _plot(

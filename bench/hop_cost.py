@@ -19,7 +19,6 @@ windows; the spread is reported. Writes bench/results/hop_cost.json and .png.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from dploop import (
     machine,
     measure,
     measure_some,
+    slope,
     spread,
     start_loop,
     stop_loop,
@@ -37,13 +37,6 @@ from dploop import (
 from micronf.dataplane import Runtime, Scheduling
 
 GOAL = 20.0
-
-
-def slope(xs: list[int], ys: list[float]) -> float:
-    mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
-        (x - mx) ** 2 for x in xs
-    )
 
 
 def main(argv: list[str]) -> int:
