@@ -262,10 +262,6 @@ uint16_t unf_tx_burst(struct unf_egress *out, struct rte_mbuf **pkts, uint16_t n
 	switch (out->kind) {
 	case UNF_PORT_ETHDEV:
 		sent = rte_eth_tx_burst(out->ethdev, out->queue, pkts, n);
-		/* Once more for the rest: a memif link that came up after the
-		 * worker started maps its memory on the first burst, sending none. */
-		if (sent < n)
-			sent += rte_eth_tx_burst(out->ethdev, out->queue, pkts + sent, n - sent);
 		if (sent < n)
 			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 		return sent;
