@@ -120,3 +120,11 @@ def test_a_shared_unf_sends_each_chain_its_own_way(tmp_path: Path) -> None:
     assert rows["web.monitor.size"]["in"] == 20  # web's 20 packets, all of them, only them
     assert rows["api.tm.count"]["in"] == rows["api.tm.size"]["in"] == 15
     assert rows["web.app-fw.tx"]["out"] + rows["api.tm.tx"]["out"] == 35
+
+
+def test_desired_must_be_a_folder(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    res = micronf("dry-run", INTENT, "--desired", not_a_folder)
+    assert res.returncode == 2 and "not a folder" in res.stderr
+    assert not_a_folder.read_text() == ""  # nothing written
